@@ -1,0 +1,35 @@
+// Parsing of command-line values shared by several commands.
+import { usageError } from '../core/errors.js';
+import { isState, STATES, type State } from '../core/task.js';
+
+export function parseId(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw usageError(`bad task id '${text}': ids are positive integers`);
+  }
+  return Number(text);
+}
+
+export function parseInfo(pairs: readonly string[] = []): Record<string, string> {
+  const info: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw usageError(`bad --info '${pair}': use key=value`);
+    info[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return info;
+}
+
+export function parseStates(values: readonly string[] = []): State[] {
+  return values.map((s) => {
+    if (!isState(s)) throw usageError(`bad state '${s}': use one of ${STATES.join(', ')}`);
+    return s;
+  });
+}
+
+export function parseCount(text: string, what: string): number {
+  if (!/^\d+$/.test(text.trim())) throw usageError(`bad ${what} '${text}': use a whole number`);
+  return Number(text);
+}
+
+/** Commander's collector for repeatable options. */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

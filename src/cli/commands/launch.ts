@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
+import { parseDuration } from '../../core/duration.js';
+import { noSuchTask, TwError, usageError } from '../../core/errors.js';
+import type { Task } from '../../core/task.js';
+import { processRef } from '../../launcher/proc.js';
+import { supervise } from '../../launcher/supervise.js';
+import { defaultLogPath } from '../../store/location.js';
+import type { LaunchPlan, Store } from '../../store/store.js';
+import { parseId, parseInfo } from '../args.js';
+import type { Context } from '../context.js';
+
+interface Options {
+  id?: string;
+  name?: string;
+  unique?: boolean;
+  timeout?: string;
+  grace: string;
+  feedback?: string | true;
+  info?: string[];
+  detach?: boolean;
+  log?: string;
+  supervise?: boolean;
+}
+
+export async function launch(opts: Options, argv: string[], ctx: Context): Promise<void> {
+  if (argv.length === 0 || argv[0] === '') throw usageError('no command: tw launch [options] -- CMD [ARG]...');
+  if (opts.id !== undefined && (opts.name !== undefined || opts.unique)) throw usageError('--id takes a reserved task as it is: no --name or --unique with it');
+  const id = opts.id === undefined ? undefined : parseId(opts.id);
+  const timeoutMs = opts.timeout === undefined ? null : parseDuration(opts.timeout, '--timeout');
+  if (timeoutMs === 0) throw usageError('bad --timeout: it must be more than 0');
+  const graceMs = parseDuration(opts.grace, '--grace');
+  const info = parseInfo(opts.info);
+  const name = opts.name ?? basename(argv[0]!);
+  const logPath = opts.log === undefined ? null : resolve(opts.log);
+  const feedbackPath = opts.feedback === undefined ? null : opts.feedback === true ? 'auto' : resolve(opts.feedback);
+  const store = await ctx.openStore();
+
+  if (opts.detach && !opts.supervise) {
+    const forward = [
+      ...(opts.timeout === undefined ? [] : ['--timeout', opts.timeout]),
+      ...['--grace', opts.grace],
+      ...(feedbackPath === null ? [] : [feedbackPath === 'auto' ? '--feedback' : `--feedback=${feedbackPath}`]),
+      ...(logPath === null ? [] : ['--log', logPath]),
+    ];
+    return detach(store, { name, info, unique: Boolean(opts.unique), id, logPath, argv, forward }, ctx);
+  }
+
+  const launcher = processRef(process.pid);
+  if (!launcher) throw new TwError('cannot read /proc/self: tw needs Linux /proc');
+  const plan: LaunchPlan = { command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs, graceMs, logPath, feedbackPath };
+  const task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, ctx.now());
+
+  const env: NodeJS.ProcessEnv = { ...ctx.env, TW_TASK_ID: String(task.id), TW_DB: resolve(ctx.storePath) };
+  if (task.feedbackPath) env.TW_FEEDBACK = task.feedbackPath;
+  else delete env.TW_FEEDBACK;
+  const detached = Boolean(opts.supervise);
+  process.exitCode = await supervise(store, task, {
+    tee: !detached,
+    stdin: detached ? 'ignore' : stdinMode(),
+    env,
+    warn: (message) => ctx.stderr.write(`tw: ${message}\n`),
+  });
+}
+
+function claimOrReserve(
+  store: Store,
+  plan: LaunchPlan,
+  want: { id: number | undefined; name: string; info: Record<string, string>; unique: boolean },
+  now: number,
+): Task {
+  if (want.id !== undefined) {
+    const claimed = store.claim(want.id, plan);
+    if (claimed.ok) return claimed.task;
+    if (!claimed.task) throw noSuchTask(want.id);
+    const why = claimed.task.state === 'reserved' ? 'already taken by another launcher' : `already ${claimed.task.state}`;
+    throw new TwError(`task ${want.id} is ${why}; only a reserved task can be launched with --id`);
+  }
+  const reserved = store.reserve({ name: want.name, info: want.info, unique: want.unique, launch: plan }, now);
+  if (!reserved.ok) {
+    throw new TwError(`task ${reserved.conflict.id} named '${want.name}' is already ${reserved.conflict.state}; not launching another`);
+  }
+  return reserved.task;
+}
+
+/**
+ * A child in its own process group cannot read the terminal (SIGTTIN), so a
+ * terminal stdin is read by the launcher and piped on, but only while the
+ * launcher is the terminal's foreground job; a file or pipe is inherited.
+ */
+function stdinMode(): 'inherit' | 'pipe' | 'ignore' {
+  if (!process.stdin.isTTY) return 'inherit';
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[2] === fields[5] ? 'pipe' : 'ignore'; // pgrp === tpgid: we are in the foreground
+  } catch {
+    return 'ignore';
+  }
+}
+
+/** Reserves the id, starts a copy of tw in its own session to supervise it, prints the id. */
+function detach(
+  store: Store,
+  want: { name: string; info: Record<string, string>; unique: boolean; id: number | undefined; logPath: string | null; argv: string[]; forward: string[] },
+  ctx: Context,
+): void {
+  let id = want.id;
+  if (id === undefined) {
+    const reserved = store.reserve({ name: want.name, info: want.info, unique: want.unique }, ctx.now());
+    if (!reserved.ok) {
+      throw new TwError(`task ${reserved.conflict.id} named '${want.name}' is already ${reserved.conflict.state}; not launching another`);
+    }
+    id = reserved.task.id;
+  } else {
+    const task = store.get(id);
+    if (!task) throw noSuchTask(id);
+    if (task.state !== 'reserved' || task.launcher) throw new TwError(`task ${id} is already ${task.state}; only a reserved task can be launched with --id`);
+  }
+  const logPath = want.logPath ?? defaultLogPath(ctx.storePath, id);
+  mkdirSync(dirname(logPath), { recursive: true, mode: 0o700 });
+  const log = openSync(logPath, 'a', 0o600);
+  // The copy claims the reserved id and supervises as the foreground does; its own notes go to the log.
+  const copy = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--db', resolve(ctx.storePath), 'launch', '--supervise', '--id', String(id), ...want.forward, '--', ...want.argv], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: ctx.env,
+  });
+  copy.unref();
+  closeSync(log);
+  ctx.stdout.write(`${id}\n`);
+}

@@ -1,0 +1,19 @@
+import { TwError } from '../../core/errors.js';
+import { parseInfo } from '../args.js';
+import type { Context } from '../context.js';
+
+interface Options {
+  name: string;
+  unique?: boolean;
+  info?: string[];
+}
+
+export async function reserve(opts: Options, _args: string[], ctx: Context): Promise<void> {
+  const info = parseInfo(opts.info);
+  const store = await ctx.openStore();
+  const result = store.reserve({ name: opts.name, info, unique: Boolean(opts.unique) }, ctx.now());
+  if (!result.ok) {
+    throw new TwError(`task ${result.conflict.id} named '${opts.name}' is already ${result.conflict.state}; not reserving another`);
+  }
+  ctx.stdout.write(`${result.task.id}\n`);
+}

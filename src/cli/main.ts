@@ -1,0 +1,86 @@
+// The entry: declares the commands and loads each one's code only when it runs,
+// so `tw --version` and `tw list` pay for little more than node itself.
+import { Command, Option } from 'commander';
+import { collect } from './args.js';
+import { makeContext, type Context } from './context.js';
+import { report } from './report.js';
+
+declare const TW_VERSION: string;
+
+const program = new Command('tw')
+  .description('Run long jobs from shell scripts and know what they are doing and how they ended.')
+  .version(TW_VERSION, '-V, --version')
+  .option('--db <path>', 'the store (default: $TW_DB, else $XDG_STATE_HOME/tw/tw.db)')
+  .showHelpAfterError('(see tw --help)')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'tw: ')) });
+
+type Run<O> = (opts: O, args: string[], ctx: Context) => Promise<void>;
+
+/** Declares a subcommand whose code is imported only when it runs. */
+function command<O>(name: string, summary: string, examples: string[], load: () => Promise<Run<O>>): Command {
+  const cmd = program.command(name).description(summary);
+  cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+  cmd.action(async (...received: unknown[]) => {
+    const self = received[received.length - 1] as Command;
+    const run = await load();
+    await run(self.opts<O & object>(), self.args, makeContext(program.opts<{ db?: string }>().db));
+  });
+  return cmd;
+}
+
+command('reserve', 'reserve a task id and print it', [
+  'tw reserve --name backup',
+  'id=$(tw reserve --name nightly --unique --info host=db1) || exit 1',
+], async () => (await import('./commands/reserve.js')).reserve)
+  .option('--name <name>', 'the task kind', 'task')
+  .option('--unique', 'refuse when an active task has this name')
+  .option('--info <key=value>', 'a key=value pair to record (repeatable)', collect);
+
+command('launch', 'run a command and supervise it to its end', [
+  'tw launch -- sleep 2',
+  'tw launch --name backup --timeout 10m --feedback -- ./backup.sh',
+  'tw launch --detach --log /tmp/job.log -- make all',
+  'id=$(tw reserve --name etl) && tw launch --id "$id" -- ./etl.sh',
+], async () => (await import('./commands/launch.js')).launch)
+  .option('--id <id>', 'run as this reserved task')
+  .option('--name <name>', "the task kind (default: the command's basename)")
+  .option('--unique', 'refuse when an active task has this name')
+  .option('--timeout <dur>', 'kill when no heartbeat for this long (a wall-clock limit without --feedback)')
+  .option('--grace <dur>', 'between SIGTERM and SIGKILL', '10s')
+  .option('--feedback [path]', 'watch a [key]value feedback file; every change is a heartbeat')
+  .option('--info <key=value>', 'a key=value pair to record (repeatable)', collect)
+  .option('--detach', 'run in the background; print the id and return at once')
+  .option('--log <path>', "where to save the child's output (default: beside the store)")
+  .addOption(new Option('--supervise', 'internal: the detached copy').hideHelp())
+  .argument('<command...>', 'the command and its arguments, after --');
+
+command('message', 'add a message to a task', [
+  'tw message "copied 3 of 8 tables"',
+  'tw message 42 --type error --stacktrace "$(tail ./err.log)" "load failed"',
+], async () => (await import('./commands/message.js')).message)
+  .argument('[id]', 'the task (default: $TW_TASK_ID)')
+  .argument('[text]', 'the message')
+  .option('--type <type>', 'notification, debug, error or result', 'notification')
+  .option('--stacktrace <text>', 'a stacktrace for an error');
+
+command('parse', 'print the JSON of a feedback file', ['tw parse ./feedback.txt'],
+  async () => (await import('./commands/parse.js')).parse)
+  .argument('<file>', 'a [key]value feedback file')
+  .option('--json', 'JSON output (the default)');
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    process.exitCode = report(e, process.stderr, isLaunch(argv));
+  }
+}
+
+/** `tw launch` exits 125 for its own failures, as timeout(1) does. */
+function isLaunch(argv: string[]): boolean {
+  const first = argv.slice(2).find((a, i, all) => !a.startsWith('-') && all[i - 1] !== '--db');
+  return first === 'launch';
+}
+
+void main(process.argv);

@@ -1,0 +1,19 @@
+// The one place an error becomes a line on stderr and an exit code.
+import { CommanderError } from 'commander';
+import { ExitCode, TwError } from '../core/errors.js';
+
+export function report(e: unknown, stderr: NodeJS.WritableStream, launch: boolean): number {
+  if (e instanceof CommanderError) {
+    // Commander has already printed its message; help and version are not errors.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    return launch ? ExitCode.LaunchFailed : ExitCode.Usage;
+  }
+  if (e instanceof TwError) {
+    stderr.write(`tw: ${e.message}\n`);
+    return launch && e.exitCode !== ExitCode.Ok ? ExitCode.LaunchFailed : e.exitCode;
+  }
+  const err = e as Error;
+  stderr.write(`tw: internal error: ${err?.message ?? String(e)} (TW_DEBUG=1 shows more)\n`);
+  if (process.env.TW_DEBUG) stderr.write(`${err?.stack ?? ''}\n`);
+  return launch ? ExitCode.LaunchFailed : 70;
+}

@@ -1,0 +1,118 @@
+// The task as every part of tw sees it, and the state rules as pure functions.
+
+export const ACTIVE_STATES = ['reserved', 'running'] as const;
+export const TERMINAL_STATES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'lost'] as const;
+export const STATES = [...ACTIVE_STATES, ...TERMINAL_STATES] as const;
+export type ActiveState = (typeof ACTIVE_STATES)[number];
+export type TerminalState = (typeof TERMINAL_STATES)[number];
+export type State = ActiveState | TerminalState;
+export type Liveness = 'running' | 'silent' | 'stalled' | 'unsupervised';
+
+export const MESSAGE_TYPES = ['notification', 'debug', 'error', 'result'] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+export type Progress = { done: number; total: number } | { percent: number };
+export type Feedback = Record<string, string>;
+export type Info = Record<string, string>;
+
+export interface Message {
+  at: number;
+  type: MessageType;
+  text: string;
+  stacktrace: string | null;
+}
+
+export interface TaskEvent {
+  at: number;
+  from: State | null;
+  to: State;
+  reason: string;
+}
+
+/** A process recorded with the start time that makes its pid unambiguous. */
+export interface ProcessRef {
+  pid: number;
+  startTicks: number;
+  bootId: string;
+}
+
+export interface Task {
+  id: number;
+  name: string;
+  info: Info;
+  state: State;
+  command: string[] | null;
+  cwd: string | null;
+  host: string | null;
+  pid: number | null;
+  child: ProcessRef | null;
+  launcher: ProcessRef | null;
+  reservedAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  lastHeartbeatAt: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  timeoutMs: number | null;
+  graceMs: number | null;
+  progress: Progress | null;
+  feedback: Feedback | null;
+  ignoredLines: number;
+  logPath: string | null;
+  feedbackPath: string | null;
+  cancelRequestedAt: number | null;
+}
+
+export const isTerminal = (state: State): state is TerminalState =>
+  (TERMINAL_STATES as readonly string[]).includes(state);
+export const isState = (text: string): text is State => (STATES as readonly string[]).includes(text);
+
+/** How a supervised child ended, as the launcher saw it. */
+export interface ChildEnd {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  /** The command could not be started at all (not found, not executable). */
+  spawnFailed: boolean;
+}
+
+export function endState(end: ChildEnd): TerminalState {
+  if (end.timedOut) return 'timed_out';
+  if (end.cancelled) return 'cancelled';
+  return end.exitCode === 0 && !end.spawnFailed ? 'succeeded' : 'failed';
+}
+
+/**
+ * taskwatcher's rule: since the last heartbeat, under 25% of the timeout is
+ * `running`, under 50% `silent`, else `stalled`. Only meaningful with a
+ * feedback file and a timeout; otherwise a running task is just `running`.
+ */
+export function liveness(task: Task, now: number): Liveness | null {
+  if (task.state !== 'running') return null;
+  if (!task.feedbackPath || !task.timeoutMs) return 'running';
+  const since = now - (task.lastHeartbeatAt ?? task.startedAt ?? now);
+  const share = since / task.timeoutMs;
+  if (share < 0.25) return 'running';
+  if (share < 0.5) return 'silent';
+  return 'stalled';
+}
+
+export function durationMs(task: Task, now: number): number | null {
+  if (task.startedAt === null) return null;
+  return (task.endedAt ?? now) - task.startedAt;
+}
+
+/** Percent done (0-100) from a progress value, or null. */
+export function percentOf(progress: Progress | null): number | null {
+  if (!progress) return null;
+  if ('percent' in progress) return progress.percent;
+  return progress.total > 0 ? (100 * progress.done) / progress.total : null;
+}
+
+/** The exit code `tw launch` returns for a child that ended this way. */
+export function launchExitCode(end: ChildEnd, signalNumber: (name: string) => number): number {
+  if (end.timedOut) return 124;
+  if (end.signal) return 128 + signalNumber(end.signal);
+  return end.exitCode ?? 1;
+}

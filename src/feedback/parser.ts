@@ -1,0 +1,138 @@
+// The feedback file grammar as a pure, incremental byte parser. It never
+// touches fs, so the reader and the tests drive it with whatever chunks they
+// have, and any split of the same bytes yields the same state.
+import type { Feedback } from '../core/task.js';
+
+export { parseProgress } from './progress.js';
+
+/** Longest line kept, in bytes, not counting the `\n` or a trailing `\r`. */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+const NUL = 0x00;
+const HASH = 0x23;
+
+export interface ParserState {
+  /** Insertion-ordered: a re-set key keeps its place, a removed one loses it. */
+  values: Map<string, string>;
+  ignored: number;
+  /** Copies of the bytes of the current unterminated line. */
+  pending: Uint8Array[];
+  pendingBytes: number;
+  /** The current line is already counted as too long; skip to its newline. */
+  overlong: boolean;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function newParser(): ParserState {
+  return { values: new Map(), ignored: 0, pending: [], pendingBytes: 0, overlong: false };
+}
+
+/** Consumes a chunk; cost is proportional to its length, earlier bytes are never rescanned. */
+export function feed(state: ParserState, chunk: Uint8Array): void {
+  let start = 0;
+  while (start < chunk.length) {
+    const nl = chunk.indexOf(NEWLINE, start);
+    const end = nl === -1 ? chunk.length : nl;
+    if (!state.overlong) appendPending(state, chunk, start, end);
+    if (nl === -1) return;
+    endLine(state);
+    start = nl + 1;
+  }
+}
+
+/** Treats an unterminated last line as a line: at task end or for a whole-file parse. */
+export function finish(state: ParserState): void {
+  if (state.pendingBytes > 0 || state.overlong) endLine(state);
+}
+
+export function valuesOf(state: ParserState): Feedback {
+  // fromEntries defines own properties, so a `__proto__` key stays a plain key.
+  return Object.fromEntries(state.values);
+}
+
+export function parseBuffer(buf: Uint8Array): { values: Feedback; ignored: number } {
+  const state = newParser();
+  feed(state, buf);
+  finish(state);
+  return { values: valuesOf(state), ignored: state.ignored };
+}
+
+function appendPending(state: ParserState, chunk: Uint8Array, start: number, end: number): void {
+  if (end === start) return;
+  // One more byte than the limit may be a `\r` that the newline will drop.
+  if (state.pendingBytes + (end - start) > MAX_LINE_BYTES + 1) {
+    state.pending = [];
+    state.pendingBytes = 0;
+    state.overlong = true;
+    state.ignored += 1;
+    return;
+  }
+  // Copied: the caller may reuse its read buffer, and a view would pin it.
+  const copy = new Uint8Array(end - start);
+  copy.set(chunk.subarray(start, end));
+  state.pending.push(copy);
+  state.pendingBytes += copy.length;
+}
+
+function endLine(state: ParserState): void {
+  if (state.overlong) {
+    state.overlong = false;
+    return;
+  }
+  const line = joinPending(state);
+  state.pending = [];
+  state.pendingBytes = 0;
+  const length = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
+  if (length === 0) return;
+  const bytes = line.subarray(0, length);
+  if (length > MAX_LINE_BYTES || bytes.includes(NUL)) {
+    state.ignored += 1;
+    return;
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    state.ignored += 1;
+    return;
+  }
+  if (bytes[0] === HASH) return;
+  if (!applyLine(state.values, text)) state.ignored += 1;
+}
+
+function joinPending(state: ParserState): Uint8Array {
+  const [first] = state.pending;
+  if (state.pending.length === 1 && first !== undefined) return first;
+  const line = new Uint8Array(state.pendingBytes);
+  let at = 0;
+  for (const part of state.pending) {
+    line.set(part, at);
+    at += part.length;
+  }
+  return line;
+}
+
+/** Applies one decoded, non-comment, non-empty line; false if it is not `[key]value`. */
+function applyLine(values: Map<string, string>, text: string): boolean {
+  if (!text.startsWith('[')) return false;
+  const close = text.indexOf(']');
+  if (close === -1) return false;
+  const key = text.slice(1, close);
+  const value = text.slice(close + 1);
+  if (key === '') {
+    if (value !== '') return false;
+    values.clear();
+    return true;
+  }
+  if (!isKey(key)) return false;
+  if (value === '') values.delete(key);
+  else values.set(key, value);
+  return true;
+}
+
+function isKey(key: string): boolean {
+  return !/^[0-9]/.test(key) && !/\s/u.test(key);
+}

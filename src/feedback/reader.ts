@@ -1,0 +1,136 @@
+// Follows one feedback file across polls, reading only what was appended.
+// Sync fs on purpose: a poll is a few syscalls run from the launcher's event
+// loop on watcher events, and must leave the reader consistent before it
+// returns.
+import fs from 'node:fs';
+import type { Feedback, Progress } from '../core/task.js';
+import { feed, finish, newParser, valuesOf, type ParserState } from './parser.js';
+import { parseProgress } from './progress.js';
+
+const CHUNK_BYTES = 256 * 1024;
+
+export interface PollResult {
+  /** Size, mtime or identity differ from the last poll: the task is alive. */
+  changed: boolean;
+  /** A regular file is at the path. */
+  exists: boolean;
+  /** Why the file could not be read (values are then left as they were). */
+  error: string | null;
+}
+
+export class FeedbackReader {
+  /** dev, inode and birth time: an inode number alone is reused after unlink. */
+  private identity: string | null = null;
+  private signature: string | null = null;
+  private offset = 0;
+  private parser: ParserState = newParser();
+  private finished = false;
+  private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+
+  constructor(readonly path: string) {}
+
+  /** Never throws: a missing, odd or unreadable file is reported, not raised. */
+  poll(): PollResult {
+    if (this.finished) return { changed: false, exists: this.signature !== null, error: null };
+    return this.read(false);
+  }
+
+  /**
+   * Reads one last time, to the end of the file, and takes an unterminated
+   * last line as a line. Later polls do nothing: the values are final.
+   */
+  finish(): PollResult {
+    if (this.finished) return { changed: false, exists: this.signature !== null, error: null };
+    const result = this.read(true);
+    finish(this.parser);
+    this.finished = true;
+    return result;
+  }
+
+  get values(): Feedback {
+    return valuesOf(this.parser);
+  }
+
+  get ignored(): number {
+    return this.parser.ignored;
+  }
+
+  get progress(): Progress | null {
+    const value = this.parser.values.get('progress');
+    return value === undefined ? null : parseProgress(value);
+  }
+
+  private read(toEnd: boolean): PollResult {
+    let stat: fs.BigIntStats | undefined;
+    try {
+      stat = fs.statSync(this.path, { bigint: true, throwIfNoEntry: false });
+    } catch (e) {
+      return this.gone(describe(e));
+    }
+    if (stat === undefined) return this.gone(null);
+    if (!stat.isFile()) return this.gone(`${this.path} is not a regular file`);
+    const signature = `${identityOf(stat)}:${stat.size}:${stat.mtimeNs}`;
+    const changed = signature !== this.signature;
+    this.signature = signature;
+    return { changed, exists: true, error: this.readAppended(toEnd) };
+  }
+
+  private gone(error: string | null): PollResult {
+    const changed = this.signature !== null;
+    this.signature = null;
+    return { changed, exists: false, error };
+  }
+
+  /** Returns an error message, or null once the new bytes are parsed. */
+  private readAppended(toEnd: boolean): string | null {
+    let fd: number;
+    try {
+      // O_NONBLOCK: should a FIFO replace the file after the stat, open must not hang.
+      fd = fs.openSync(this.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    } catch (e) {
+      return describe(e);
+    }
+    try {
+      // The descriptor's own stat, so identity and size match the bytes read.
+      const stat = fs.fstatSync(fd, { bigint: true });
+      if (!stat.isFile()) return `${this.path} is not a regular file`;
+      const identity = identityOf(stat);
+      if (identity !== this.identity || stat.size < BigInt(this.offset)) {
+        this.identity = identity;
+        this.offset = 0;
+        this.parser = newParser();
+      }
+      // A poll stops at the size it saw, so a fast writer cannot keep it
+      // reading forever; later bytes bring their own watcher event.
+      const limit = toEnd ? Number.MAX_SAFE_INTEGER : Number(stat.size);
+      while (this.offset < limit) {
+        const want = Math.min(CHUNK_BYTES, limit - this.offset);
+        const got = fs.readSync(fd, this.buffer, 0, want, this.offset);
+        if (got === 0) break;
+        feed(this.parser, this.buffer.subarray(0, got));
+        this.offset += got;
+      }
+      return null;
+    } catch (e) {
+      return describe(e);
+    } finally {
+      closeQuietly(fd);
+    }
+  }
+}
+
+function identityOf(stat: fs.BigIntStats): string {
+  return `${stat.dev}:${stat.ino}:${stat.birthtimeNs}`;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Nothing was written through it; a failed close loses nothing.
+  }
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

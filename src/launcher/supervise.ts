@@ -1,0 +1,187 @@
+// The launcher's one event loop: the child's exit, the feedback watcher, one
+// timer for the next deadline, and the signals sent to the launcher.
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { formatDuration } from '../core/duration.js';
+import { ExitCode, TwError } from '../core/errors.js';
+import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } from '../core/task.js';
+import type { NewMessage, Store } from '../store/store.js';
+import { FeedbackWatch } from './feedback-watch.js';
+import { OutputTee } from './output.js';
+import { processRef, signalNumber } from './proc.js';
+import { terminateGroup } from './terminate.js';
+
+const HEARTBEAT_WRITE_MS = 1000;
+const STACKTRACE_LINES = 20;
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export interface SuperviseOptions {
+  /** Pass the child's output through to ours (foreground), or only to the log (detached). */
+  tee: boolean;
+  stdin: 'inherit' | 'ignore' | 'pipe';
+  env: NodeJS.ProcessEnv;
+  warn(message: string): void;
+}
+
+/** Runs the claimed task's command to its end and records it; resolves to the launcher's exit code. */
+export async function supervise(store: Store, task: Task, opts: SuperviseOptions): Promise<number> {
+  const argv = task.command!;
+  const graceMs = task.graceMs ?? 10_000;
+  const warned = new Set<string>();
+  // A store that fails mid-run (disk full) must not stop the child: warn once per kind and go on.
+  const record = <T>(what: string, fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof TwError) || e.exitCode !== ExitCode.Store) throw e;
+      if (!warned.has(what)) opts.warn(`warning: could not record ${what} of task ${task.id}: ${e.message}`);
+      warned.add(what);
+      return undefined;
+    }
+  };
+
+  const tee = new OutputTee(task.logPath!);
+  if (task.feedbackPath) mkdirSync(dirname(task.feedbackPath), { recursive: true, mode: 0o700 });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    detached: true,
+    stdio: [opts.stdin, 'pipe', 'pipe'],
+    env: opts.env,
+  });
+
+  const started = await new Promise<ProcessRef | NodeJS.ErrnoException>((resolve) => {
+    child.once('spawn', () => resolve(processRef(child.pid!) ?? { pid: child.pid!, startTicks: -1, bootId: '' }));
+    child.once('error', (e: NodeJS.ErrnoException) => resolve(e));
+  });
+  if (started instanceof Error) return recordSpawnFailure(store, task, started, opts);
+
+  const ref = started;
+  const startedAt = Date.now();
+  tee.attach(child.stdout!, opts.tee ? process.stdout : null, false);
+  tee.attach(child.stderr!, opts.tee ? process.stderr : null, true);
+  if (opts.stdin === 'pipe') {
+    child.stdin!.on('error', () => undefined);
+    process.stdin.pipe(child.stdin!);
+  }
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  type Stop = { why: 'timeout' | 'signal'; text: string };
+  let stop = null as Stop | null;
+  let termination: Promise<unknown> | null = null;
+  const terminate = (why: 'timeout' | 'signal', text: string): void => {
+    stop ??= { why, text };
+    termination ??= terminateGroup(ref, graceMs);
+  };
+
+  if (!record('the start', () => store.recordStart(task.id, ref, startedAt))) {
+    // Cancelled (or ended) between claim and start: this run must not go on.
+    terminate('signal', 'cancelled before it started');
+  }
+
+  // Heartbeats: kept in memory at once, written at most once a second.
+  let lastBeat = startedAt;
+  let lastWrite = 0;
+  let writeTimer: NodeJS.Timeout | null = null;
+  const watch = task.feedbackPath
+    ? new FeedbackWatch(task.feedbackPath, Math.min(1000, Math.max(50, (task.timeoutMs ?? 10_000) / 10)), (at) => {
+        lastBeat = at;
+        if (!writeTimer) writeTimer = setTimeout(writeBeat, Math.max(0, lastWrite + HEARTBEAT_WRITE_MS - Date.now()));
+      })
+    : null;
+  function writeBeat(): void {
+    writeTimer = null;
+    lastWrite = Date.now();
+    const reader = watch!.reader;
+    record('a heartbeat', () =>
+      store.recordHeartbeat(task.id, { at: lastBeat, progress: reader.progress, feedback: reader.values, ignoredLines: reader.ignored }),
+    );
+  }
+
+  // One timer for the next deadline, re-armed only when it fires early.
+  let deadlineTimer: NodeJS.Timeout | null = null;
+  if (task.timeoutMs) {
+    const timeoutMs = task.timeoutMs;
+    const deadline = () => (watch ? lastBeat : startedAt) + timeoutMs;
+    const arm = () => {
+      deadlineTimer = setTimeout(() => {
+        if (Date.now() < deadline()) return arm();
+        const text = watch
+          ? `killed after ${formatDuration(Date.now() - lastBeat)} without heartbeat (timeout ${formatDuration(timeoutMs)})`
+          : `killed after its time limit of ${formatDuration(timeoutMs)}`;
+        terminate('timeout', text);
+      }, Math.max(0, deadline() - Date.now()));
+    };
+    arm();
+  }
+
+  const onSignal = (signal: NodeJS.Signals) => terminate('signal', `cancelled by signal ${signalNumber(signal)} (${signal}) to the launcher`);
+  for (const s of FORWARDED) process.on(s, onSignal);
+
+  const { code, signal } = await exited;
+  const endedAt = Date.now();
+  if (deadlineTimer) clearTimeout(deadlineTimer);
+  if (writeTimer) clearTimeout(writeTimer);
+  if (opts.stdin === 'pipe') process.stdin.unpipe(child.stdin!).destroy();
+  // The leader is gone; leave none of its group behind.
+  await (termination ?? terminateGroup(ref, graceMs));
+  await tee.done;
+  watch?.close();
+  for (const s of FORWARDED) process.off(s, onSignal);
+
+  const cancelRequested = record('the end', () => store.get(task.id)?.cancelRequestedAt != null) ?? false;
+  const end: ChildEnd = {
+    exitCode: code,
+    signal,
+    timedOut: stop?.why === 'timeout',
+    cancelled: stop?.why === 'signal' || cancelRequested,
+    spawnFailed: false,
+  };
+  const state = endState(end);
+  const how = signal ? `killed by signal ${signalNumber(signal)} (${signal})` : `exited with code ${code}`;
+  const messages: NewMessage[] = [];
+  if (state === 'timed_out') messages.push({ type: 'error', text: stop!.text });
+  if (state === 'cancelled') messages.push({ type: 'notification', text: stop?.text ?? 'cancelled by tw cancel' });
+  messages.push(
+    state === 'failed'
+      ? { type: 'error', text: how, stacktrace: tee.stderrTail(STACKTRACE_LINES) || null }
+      : { type: 'notification', text: how },
+  );
+  const reader = watch?.reader;
+  record('the end', () =>
+    store.recordEnd(task.id, {
+      state,
+      at: endedAt,
+      reason: state === 'timed_out' || state === 'cancelled' ? (stop?.text ?? 'cancelled by tw cancel') : how,
+      exitCode: code,
+      signal,
+      feedback: reader?.values ?? null,
+      progress: reader?.progress ?? null,
+      ignoredLines: reader?.ignored,
+      messages,
+    }),
+  );
+  return launchExitCode(end, signalNumber);
+}
+
+function recordSpawnFailure(store: Store, task: Task, error: NodeJS.ErrnoException, opts: SuperviseOptions): number {
+  const exitCode = error.code === 'ENOENT' ? ExitCode.NotFound : error.code === 'EACCES' ? ExitCode.NotExecutable : ExitCode.LaunchFailed;
+  const why =
+    exitCode === ExitCode.NotFound ? 'command not found' : exitCode === ExitCode.NotExecutable ? 'permission denied' : error.message;
+  const text = `${task.command![0]}: ${why}`;
+  opts.warn(text);
+  try {
+    store.recordEnd(task.id, {
+      state: 'failed',
+      at: Date.now(),
+      reason: `could not start: ${why}`,
+      exitCode,
+      messages: [{ type: 'error', text: `could not start ${task.command![0]}: ${why}` }],
+    });
+  } catch (e) {
+    if (!(e instanceof TwError)) throw e;
+    opts.warn(`warning: could not record the failure of task ${task.id}: ${e.message}`);
+  }
+  return exitCode;
+}

@@ -1,0 +1,99 @@
+// Opening the store: folder and file created private on first use, schema
+// checked and migrated, and every SQLite failure turned into one line, exit 3.
+import Database from 'better-sqlite3';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { storeError, TwError } from '../core/errors.js';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { Store } from './store.js';
+
+/** Long enough to outwait any other tw's write: every transaction here is short. */
+const BUSY_TIMEOUT_MS = 60_000;
+
+export function openStore(path: string): Store {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return openExisting(path);
+    throw storeError(`cannot create the store ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return openExisting(path);
+}
+
+function openExisting(path: string): Store {
+  return guarded(path, () => {
+    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      prepare(db, path);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new SqliteStore(db, path);
+  });
+}
+
+function prepare(db: Database.Database, path: string): void {
+  let version = db.pragma('user_version', { simple: true }) as number;
+  if (version === 0 || version < SCHEMA_VERSION) checkOwnership(db, path, version);
+  if (version > SCHEMA_VERSION) {
+    throw storeError(`${path} was made by a newer tw (schema ${version} > ${SCHEMA_VERSION}); upgrade tw`);
+  }
+  if (version === 0) {
+    // Both must precede the first table; both persist in the file.
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+  }
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  if (version < SCHEMA_VERSION) {
+    db.transaction(() => {
+      // Re-read inside the lock: a racing first user may have migrated already.
+      version = db.pragma('user_version', { simple: true }) as number;
+      for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }).immediate();
+  }
+}
+
+function checkOwnership(db: Database.Database, path: string, version: number): void {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  if (appId === APPLICATION_ID) return;
+  const tables = db.prepare(`SELECT count(*) FROM sqlite_master`).pluck().get() as number;
+  if (version !== 0 || tables > 0) throw storeError(`${path} is not a tw store (it is another program's SQLite file)`);
+}
+
+/** Wraps every call so that an SQLite failure reaches the user as one line with exit 3. */
+function guarded(path: string, open: () => SqliteStore): Store {
+  const store = translate(path, open);
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => translate(path, () => (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
+}
+
+function translate<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof TwError) throw e;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) throw storeError(describeSqliteError(path, code, (e as Error).message));
+    throw e;
+  }
+}
+
+function describeSqliteError(path: string, code: string, message: string): string {
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return `${path} is not a tw store or is corrupt (${message})`;
+  if (code.startsWith('SQLITE_READONLY')) return `${path} is read-only (${message})`;
+  if (code === 'SQLITE_FULL') return `cannot write ${path}: the disk is full`;
+  if (code.startsWith('SQLITE_CANTOPEN')) return `cannot open ${path} (${message}); check the folder's permissions`;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return `${path} stayed busy for ${BUSY_TIMEOUT_MS / 1000}s; another process holds it`;
+  return `store ${path}: ${message} (${code})`;
+}

@@ -1,0 +1,92 @@
+// Rows to domain types: one function per table, the only place that knows the columns.
+import type { Message, MessageType, ProcessRef, Progress, State, Task, TaskEvent } from '../core/task.js';
+
+export interface TaskRow {
+  id: number;
+  name: string;
+  state: string;
+  info: string;
+  command: string | null;
+  cwd: string | null;
+  host: string | null;
+  pid: number | null;
+  pid_start: number | null;
+  launcher_pid: number | null;
+  launcher_start: number | null;
+  boot_id: string | null;
+  reserved_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  heartbeat_at: number | null;
+  exit_code: number | null;
+  signal: string | null;
+  timeout_ms: number | null;
+  grace_ms: number | null;
+  progress: string | null;
+  feedback: string | null;
+  ignored_lines: number;
+  log_path: string | null;
+  feedback_path: string | null;
+  cancel_requested_at: number | null;
+}
+
+const json = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
+function processRef(pid: number | null, start: number | null, bootId: string | null): ProcessRef | null {
+  return pid === null || start === null || bootId === null ? null : { pid, startTicks: start, bootId };
+}
+
+export function taskFromRow(r: TaskRow): Task {
+  return {
+    id: r.id,
+    name: r.name,
+    info: json<Record<string, string>>(r.info) ?? {},
+    state: r.state as State,
+    command: json<string[]>(r.command),
+    cwd: r.cwd,
+    host: r.host,
+    pid: r.pid,
+    child: processRef(r.pid, r.pid_start, r.boot_id),
+    launcher: processRef(r.launcher_pid, r.launcher_start, r.boot_id),
+    reservedAt: r.reserved_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    lastHeartbeatAt: r.heartbeat_at,
+    exitCode: r.exit_code,
+    signal: r.signal,
+    timeoutMs: r.timeout_ms,
+    graceMs: r.grace_ms,
+    progress: json<Progress>(r.progress),
+    feedback: json<Record<string, string>>(r.feedback),
+    ignoredLines: r.ignored_lines,
+    logPath: r.log_path,
+    feedbackPath: r.feedback_path,
+    cancelRequestedAt: r.cancel_requested_at,
+  };
+}
+
+export interface MessageRow {
+  at: number;
+  type: string;
+  text: string;
+  stacktrace: string | null;
+}
+export const messageFromRow = (r: MessageRow): Message => ({
+  at: r.at,
+  type: r.type as MessageType,
+  text: r.text,
+  stacktrace: r.stacktrace,
+});
+
+export interface EventRow {
+  at: number;
+  from_state: string | null;
+  to_state: string;
+  reason: string;
+}
+export const eventFromRow = (r: EventRow): TaskEvent => ({
+  at: r.at,
+  from: r.from_state as State | null,
+  to: r.to_state as State,
+  reason: r.reason,
+});

@@ -1,0 +1,63 @@
+// Numbered, append-only migrations. Each runs in the immediate transaction that
+// also bumps user_version, so racing first users apply it exactly once.
+
+/** Stored in the header so a stranger's SQLite file is told apart from a new one. */
+export const APPLICATION_ID = 0x74770001;
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: tasks, their messages and their state events.
+  `
+  CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    info TEXT NOT NULL DEFAULT '{}',
+    command TEXT,
+    cwd TEXT,
+    host TEXT,
+    pid INTEGER,
+    pid_start INTEGER,
+    launcher_pid INTEGER,
+    launcher_start INTEGER,
+    boot_id TEXT,
+    reserved_at INTEGER NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    heartbeat_at INTEGER,
+    exit_code INTEGER,
+    signal TEXT,
+    timeout_ms INTEGER,
+    grace_ms INTEGER,
+    progress TEXT,
+    feedback TEXT,
+    ignored_lines INTEGER NOT NULL DEFAULT 0,
+    log_path TEXT,
+    feedback_path TEXT,
+    cancel_requested_at INTEGER
+  );
+  CREATE INDEX tasks_state ON tasks (state);
+  CREATE INDEX tasks_name_state ON tasks (name, state);
+  CREATE INDEX tasks_ended ON tasks (ended_at) WHERE ended_at IS NOT NULL;
+  CREATE INDEX tasks_name_ended ON tasks (name, ended_at) WHERE ended_at IS NOT NULL;
+  CREATE TABLE messages (
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    text TEXT NOT NULL,
+    stacktrace TEXT,
+    PRIMARY KEY (task_id, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE events (
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (task_id, seq)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,251 @@
+// The SQLite store: every write is one BEGIN IMMEDIATE transaction whose
+// state changes are conditional updates, so racing processes never lose an
+// update and a task ends exactly once.
+import type Database from 'better-sqlite3';
+import { TERMINAL_STATES, isTerminal, type Message, type ProcessRef, type State, type Task, type TaskEvent, type TerminalState } from '../core/task.js';
+import { defaultFeedbackPath, defaultLogPath } from './location.js';
+import { eventFromRow, messageFromRow, taskFromRow, type EventRow, type MessageRow, type TaskRow } from './rows.js';
+import type { ClaimResult, End, EndResult, Heartbeat, LaunchPlan, NameStats, NewMessage, NewTask, PruneResult, PruneRule, ReserveResult, Store, TaskFilter } from './store.js';
+
+const ACTIVE = `('reserved', 'running')`;
+const PRUNE_BATCH = 2000;
+
+export class SqliteStore implements Store {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+  ) {}
+
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
+    return statement;
+  }
+
+  private write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  private row(id: number): Task | null {
+    const row = this.sql('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    return row ? taskFromRow(row) : null;
+  }
+
+  private event(id: number, at: number, from: State | null, to: State, reason: string): void {
+    this.sql(
+      `INSERT INTO events (task_id, seq, at, from_state, to_state, reason)
+       VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE task_id = ?), ?, ?, ?, ?)`,
+    ).run(id, id, at, from, to, reason);
+  }
+
+  private message(id: number, at: number, m: NewMessage): void {
+    this.sql(
+      `INSERT INTO messages (task_id, seq, at, type, text, stacktrace)
+       VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE task_id = ?), ?, ?, ?, ?)`,
+    ).run(id, id, at, m.type, m.text, m.stacktrace ?? null);
+  }
+
+  private applyPlan(id: number, plan: LaunchPlan): void {
+    const feedbackPath = plan.feedbackPath === 'auto' ? defaultFeedbackPath(this.path, id) : plan.feedbackPath;
+    this.sql(
+      `UPDATE tasks SET command = ?, cwd = ?, host = ?, launcher_pid = ?, launcher_start = ?, boot_id = ?,
+         timeout_ms = ?, grace_ms = ?, log_path = ?, feedback_path = ? WHERE id = ?`,
+    ).run(
+      JSON.stringify(plan.command), plan.cwd, plan.host, plan.launcher.pid, plan.launcher.startTicks,
+      plan.launcher.bootId, plan.timeoutMs, plan.graceMs, plan.logPath ?? defaultLogPath(this.path, id),
+      feedbackPath, id,
+    );
+  }
+
+  reserve(task: NewTask, at: number): ReserveResult {
+    return this.write(() => {
+      if (task.unique) {
+        const row = this.sql(`SELECT * FROM tasks WHERE name = ? AND state IN ${ACTIVE} ORDER BY id LIMIT 1`).get(task.name) as TaskRow | undefined;
+        if (row) return { ok: false as const, conflict: taskFromRow(row) };
+      }
+      const id = Number(
+        this.sql(`INSERT INTO tasks (name, state, info, reserved_at) VALUES (?, 'reserved', ?, ?)`)
+          .run(task.name, JSON.stringify(task.info), at).lastInsertRowid,
+      );
+      this.event(id, at, null, 'reserved', task.launch ? 'launched' : 'reserved');
+      if (task.launch) this.applyPlan(id, task.launch);
+      return { ok: true as const, task: this.row(id)! };
+    });
+  }
+
+  claim(id: number, plan: LaunchPlan): ClaimResult {
+    return this.write(() => {
+      const task = this.row(id);
+      if (!task || task.state !== 'reserved' || task.launcher) return { ok: false as const, task };
+      this.applyPlan(id, plan);
+      return { ok: true as const, task: this.row(id)! };
+    });
+  }
+
+  recordStart(id: number, child: ProcessRef, at: number): boolean {
+    return this.write(() => {
+      const changed = this.sql(
+        `UPDATE tasks SET state = 'running', pid = ?, pid_start = ?, started_at = ?, heartbeat_at = ?
+         WHERE id = ? AND state = 'reserved'`,
+      ).run(child.pid, child.startTicks, at, at, id).changes;
+      if (changed === 0) return false;
+      this.event(id, at, 'reserved', 'running', `started with pid ${child.pid}`);
+      this.message(id, at, { type: 'notification', text: `started with pid ${child.pid}` });
+      return true;
+    });
+  }
+
+  recordHeartbeat(id: number, beat: Heartbeat): void {
+    this.write(() =>
+      this.sql(
+        `UPDATE tasks SET heartbeat_at = ?, progress = ?, feedback = ?, ignored_lines = ? WHERE id = ? AND state = 'running'`,
+      ).run(beat.at, beat.progress && JSON.stringify(beat.progress), JSON.stringify(beat.feedback), beat.ignoredLines, id),
+    );
+  }
+
+  recordEnd(id: number, end: End): EndResult {
+    return this.write(() => {
+      const before = this.row(id);
+      if (!before) throw new Error(`recordEnd: no task ${id}`);
+      if (isTerminal(before.state)) return { recorded: false, task: before };
+      this.sql(
+        `UPDATE tasks SET state = ?, ended_at = ?, exit_code = ?, signal = ?,
+           feedback = COALESCE(?, feedback), progress = COALESCE(?, progress), ignored_lines = COALESCE(?, ignored_lines)
+         WHERE id = ? AND state IN ${ACTIVE}`,
+      ).run(
+        end.state, end.at, end.exitCode ?? null, end.signal ?? null,
+        end.feedback ? JSON.stringify(end.feedback) : null, end.progress ? JSON.stringify(end.progress) : null,
+        end.ignoredLines ?? null, id,
+      );
+      this.event(id, end.at, before.state, end.state, end.reason);
+      for (const m of end.messages ?? []) this.message(id, end.at, m);
+      return { recorded: true, task: this.row(id)! };
+    });
+  }
+
+  requestCancel(id: number, at: number, message: NewMessage): Task | null {
+    return this.write(() => {
+      const changed = this.sql(
+        `UPDATE tasks SET cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ? AND state = 'running'`,
+      ).run(at, id).changes;
+      if (changed) this.message(id, at, message);
+      return this.row(id);
+    });
+  }
+
+  addMessage(id: number, message: NewMessage, at: number): boolean {
+    return this.write(() => {
+      if (!this.sql('SELECT 1 FROM tasks WHERE id = ?').get(id)) return false;
+      this.message(id, at, message);
+      return true;
+    });
+  }
+
+  get(id: number): Task | null {
+    return this.row(id);
+  }
+
+  find(filter: TaskFilter): Task[] {
+    const { where, params } = whereOf(filter);
+    const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
+    const rows = this.db.prepare(`SELECT * FROM tasks ${where} ORDER BY id${limit}`).all(...params) as TaskRow[];
+    return rows.map(taskFromRow);
+  }
+
+  history(filter: TaskFilter): Task[] {
+    const { where, params } = whereOf({ ...filter, terminal: true });
+    const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
+    const rows = this.db.prepare(`SELECT * FROM tasks ${where} ORDER BY ended_at DESC, id DESC${limit}`).all(...params) as TaskRow[];
+    return rows.map(taskFromRow);
+  }
+
+  messages(id: number): Message[] {
+    return (this.sql('SELECT at, type, text, stacktrace FROM messages WHERE task_id = ? ORDER BY seq').all(id) as MessageRow[]).map(messageFromRow);
+  }
+
+  events(id: number): TaskEvent[] {
+    return (this.sql('SELECT at, from_state, to_state, reason FROM events WHERE task_id = ? ORDER BY seq').all(id) as EventRow[]).map(eventFromRow);
+  }
+
+  prune(rule: PruneRule, name?: string): PruneResult {
+    const byName = name === undefined ? '' : 'AND name = ?';
+    const nameParams = name === undefined ? [] : [name];
+    const select =
+      'olderThan' in rule
+        ? this.db.prepare(`SELECT id FROM tasks WHERE ended_at IS NOT NULL AND ended_at < ? ${byName} LIMIT ${PRUNE_BATCH}`).bind(rule.olderThan, ...nameParams)
+        : this.db.prepare(`SELECT id FROM tasks WHERE ended_at IS NOT NULL ${byName} ORDER BY ended_at DESC, id DESC LIMIT ${PRUNE_BATCH} OFFSET ?`).bind(...nameParams, Math.floor(rule.keep));
+    const remove = this.sql(`DELETE FROM tasks WHERE id = ? AND ended_at IS NOT NULL RETURNING log_path, feedback_path`);
+    const result: PruneResult = { deleted: 0, files: [] };
+    // Small batches, each its own transaction, so launchers never wait long for the lock.
+    for (;;) {
+      const batch = this.write(() => {
+        const ids = select.pluck().all() as number[];
+        for (const id of ids) {
+          const gone = remove.get(id) as { log_path: string | null; feedback_path: string | null } | undefined;
+          if (!gone) continue;
+          result.deleted++;
+          if (gone.log_path) result.files.push(gone.log_path);
+          if (gone.feedback_path) result.files.push(gone.feedback_path);
+        }
+        return ids.length;
+      });
+      if (batch < PRUNE_BATCH) break;
+    }
+    if (result.deleted > 0) this.db.pragma('incremental_vacuum');
+    return result;
+  }
+
+  stats(name: string | undefined, endedSince: number | undefined): NameStats[] {
+    const { where, params } = whereOf({ name, endedSince, terminal: true });
+    const rows = this.db
+      .prepare(`SELECT id, name, state, exit_code, started_at, ended_at FROM tasks ${where} ORDER BY name, ended_at`)
+      .all(...params) as Pick<TaskRow, 'id' | 'name' | 'state' | 'exit_code' | 'started_at' | 'ended_at'>[];
+    const out = new Map<string, NameStats>();
+    for (const r of rows) {
+      let s = out.get(r.name);
+      if (!s) {
+        const byState = Object.fromEntries(TERMINAL_STATES.map((t) => [t, 0])) as Record<TerminalState, number>;
+        out.set(r.name, (s = { name: r.name, runs: 0, byState, durationsMs: [], lastFailure: null }));
+      }
+      s.runs++;
+      s.byState[r.state as TerminalState]++;
+      if (r.started_at !== null && r.ended_at !== null) s.durationsMs.push(r.ended_at - r.started_at);
+      if (r.state !== 'succeeded') s.lastFailure = { id: r.id, at: r.ended_at!, state: r.state as TerminalState, exitCode: r.exit_code };
+    }
+    return [...out.values()];
+  }
+
+  changeCounter(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function whereOf(f: TaskFilter & { terminal?: boolean }): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (f.terminal) clauses.push('ended_at IS NOT NULL');
+  if (f.ids?.length) {
+    clauses.push(`id IN (${f.ids.map(() => '?').join(', ')})`);
+    params.push(...f.ids);
+  }
+  if (f.name !== undefined) {
+    clauses.push('name = ?');
+    params.push(f.name);
+  }
+  if (f.states?.length) {
+    clauses.push(`state IN (${f.states.map(() => '?').join(', ')})`);
+    params.push(...f.states);
+  }
+  if (f.endedSince !== undefined) {
+    clauses.push('ended_at >= ?');
+    params.push(f.endedSince);
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+

@@ -1,0 +1,110 @@
+// The typed interface every other part of tw uses. Whole operations, each
+// atomic; nothing here names SQL, so another backend can implement it.
+import type { Feedback, Info, Message, MessageType, ProcessRef, Progress, State, Task, TaskEvent, TerminalState } from '../core/task.js';
+
+export interface NewMessage {
+  type: MessageType;
+  text: string;
+  stacktrace?: string | null;
+}
+
+/** What a launcher records about the run before it spawns the child. */
+export interface LaunchPlan {
+  command: string[];
+  cwd: string;
+  host: string;
+  launcher: ProcessRef;
+  timeoutMs: number | null;
+  graceMs: number;
+  /** null: the default log beside the store. */
+  logPath: string | null;
+  /** 'auto': a file beside the store; null: no feedback file. */
+  feedbackPath: string | 'auto' | null;
+}
+
+export interface NewTask {
+  name: string;
+  info: Info;
+  /** Refuse when an active task has the same name. */
+  unique: boolean;
+  /** Reserve and claim in one step (`tw launch` without `--id`). */
+  launch?: LaunchPlan;
+}
+
+export type ReserveResult = { ok: true; task: Task } | { ok: false; conflict: Task };
+export type ClaimResult = { ok: true; task: Task } | { ok: false; task: Task | null };
+
+export interface Heartbeat {
+  at: number;
+  progress: Progress | null;
+  feedback: Feedback;
+  ignoredLines: number;
+}
+
+export interface End {
+  state: TerminalState;
+  at: number;
+  reason: string;
+  exitCode?: number | null;
+  signal?: string | null;
+  /** Only for a task that never started: the run counts from this instant. */
+  feedback?: Feedback | null;
+  progress?: Progress | null;
+  ignoredLines?: number;
+  messages?: NewMessage[];
+}
+
+export interface EndResult {
+  /** False when another process ended the task first; `task` says how. */
+  recorded: boolean;
+  task: Task;
+}
+
+export interface TaskFilter {
+  states?: readonly State[];
+  name?: string;
+  /** Only tasks ended at or after this instant (terminal ones). */
+  endedSince?: number;
+  limit?: number;
+  ids?: readonly number[];
+}
+
+export type PruneRule = { olderThan: number } | { keep: number };
+
+export interface PruneResult {
+  deleted: number;
+  /** Files that belonged to the deleted tasks, for the caller to remove. */
+  files: string[];
+}
+
+export interface NameStats {
+  name: string;
+  runs: number;
+  byState: Record<TerminalState, number>;
+  durationsMs: number[];
+  lastFailure: { id: number; at: number; state: TerminalState; exitCode: number | null } | null;
+}
+
+export interface Store {
+  readonly path: string;
+  reserve(task: NewTask, at: number): ReserveResult;
+  /** Takes a reserved task for a launcher; any other state is refused. */
+  claim(id: number, plan: LaunchPlan): ClaimResult;
+  recordStart(id: number, child: ProcessRef, at: number): boolean;
+  recordHeartbeat(id: number, beat: Heartbeat): void;
+  recordEnd(id: number, end: End): EndResult;
+  /** Marks a running task as cancel-requested (the launcher reads it when its child ends). */
+  requestCancel(id: number, at: number, message: NewMessage): Task | null;
+  addMessage(id: number, message: NewMessage, at: number): boolean;
+  get(id: number): Task | null;
+  find(filter: TaskFilter): Task[];
+  /** Terminal tasks, newest end first. */
+  history(filter: TaskFilter): Task[];
+  messages(id: number): Message[];
+  events(id: number): TaskEvent[];
+  prune(rule: PruneRule, name?: string): PruneResult;
+  stats(name: string | undefined, endedSince: number | undefined): NameStats[];
+  /** Changes whenever another connection commits: cheap to poll. */
+  changeCounter(): number;
+  close(): void;
+}
