@@ -55,6 +55,28 @@ command('launch', 'run a command and supervise it to its end', [
   .addOption(new Option('--supervise', 'internal: the detached copy').hideHelp())
   .argument('<command...>', 'the command and its arguments, after --');
 
+command('list', 'show active tasks (all with --all)', [
+  'tw list',
+  'tw list --all --name backup',
+  'tw list --state running --json | jq ".[].id"',
+], async () => (await import('./commands/list.js')).list)
+  .option('--all', 'every task, ended ones too')
+  .option('--state <state>', 'only tasks in this state (repeatable)', collect)
+  .option('--name <name>', 'only tasks with this name')
+  .option('--json', 'a JSON array of tasks');
+
+command('describe', 'one summary line per task; --block waits for their end', [
+  'tw describe 42',
+  'tw describe --nc',
+  'tw describe --show-all 42',
+  'tw describe --block 42 43 && echo all succeeded',
+], async () => (await import('./commands/describe.js')).describe)
+  .argument('[id...]', 'tasks to describe (default: all; with --block, all active)')
+  .option('--nc', 'only tasks not succeeded')
+  .option('--block', 'wait until every task is terminal; exit 0 if all succeeded, else 1')
+  .option('--show-all', 'every message and state change, with stacktraces')
+  .option('--json', 'a JSON array of tasks with their messages and events');
+
 command('message', 'add a message to a task', [
   'tw message "copied 3 of 8 tables"',
   'tw message 42 --type error --stacktrace "$(tail ./err.log)" "load failed"',

@@ -1,0 +1,70 @@
+// `tw describe --block`: wait until every named task is terminal; a live view
+// with progress bars on a terminal, one plain line per change when piped.
+import { ExitCode, TwError } from '../core/errors.js';
+import { ACTIVE_STATES, isTerminal, percentOf, type Liveness, type Task } from '../core/task.js';
+import { livenessOf, reap } from '../launcher/reap.js';
+import type { Store } from '../store/store.js';
+import type { Context } from './context.js';
+import { fetch, type Options } from './commands/describe.js';
+import { summaryLines } from './describe-lines.js';
+import { colourOn, duration, paintState, stateText } from './format.js';
+import { StoreWatch } from './store-watch.js';
+
+const FALLBACK_MS = 1000;
+const BAR = 24;
+
+export async function block(store: Store, ids: number[], _opts: Options, ctx: Context): Promise<void> {
+  reap(store, ctx.now());
+  const targets = ids.length ? fetch(store, ids).map((t) => t.id) : store.find({ states: ACTIVE_STATES }).map((t) => t.id);
+  const live = Boolean(ctx.stdout.isTTY);
+  const colour = colourOn(ctx.stdout, ctx.env);
+  const stop = new AbortController();
+  const onInterrupt = () => stop.abort();
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  const watch = new StoreWatch(store);
+  const printed = new Map<number, string>();
+  let drawn = 0;
+  if (live) ctx.stdout.write('\x1b[?25l');
+  try {
+    for (;;) {
+      const now = ctx.now();
+      const unsupervised = reap(store, now);
+      const tasks = fetch(store, targets).map((task) => ({ task, live: livenessOf(task, unsupervised, now) }));
+      const done = tasks.every(({ task }) => isTerminal(task.state));
+      if (live) {
+        const lines = tasks.map((t) => liveLine(t.task, t.live, now, colour));
+        ctx.stdout.write(`${drawn ? `\x1b[${drawn}A\r\x1b[J` : ''}${lines.join('\n')}\n`);
+        drawn = lines.length;
+      } else {
+        const lines = summaryLines(tasks, false);
+        tasks.forEach(({ task, live: l }, i) => {
+          const key = `${stateText(task, l)} ${JSON.stringify(task.progress)}`;
+          if (printed.get(task.id) !== key) ctx.stdout.write(`${lines[i]}\n`);
+          printed.set(task.id, key);
+        });
+      }
+      if (done) {
+        process.exitCode = tasks.every(({ task }) => task.state === 'succeeded') ? ExitCode.Ok : ExitCode.Refused;
+        return;
+      }
+      if (stop.signal.aborted) throw new TwError('interrupted; the tasks go on', 130);
+      await watch.next(FALLBACK_MS, stop.signal);
+    }
+  } finally {
+    watch.close();
+    if (live) ctx.stdout.write('\x1b[?25h');
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+}
+
+function liveLine(task: Task, live: Liveness | null, now: number, colour: boolean): string {
+  const pct = percentOf(task.progress);
+  const filled = pct === null ? 0 : Math.round((BAR * Math.min(100, pct)) / 100);
+  const bar = pct === null ? ' '.repeat(BAR) : '#'.repeat(filled) + '.'.repeat(BAR - filled);
+  const state = stateText(task, live);
+  const elapsed = task.startedAt === null ? '-' : duration((task.endedAt ?? now) - task.startedAt);
+  const pctText = pct === null ? '    ' : `${Math.floor(pct).toString().padStart(3)}%`;
+  return `${String(task.id).padStart(6)}  ${task.name.slice(0, 20).padEnd(20)}  [${bar}] ${pctText}  ${elapsed.padStart(7)}  ${paintState(state, colour)}`;
+}

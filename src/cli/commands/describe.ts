@@ -1,0 +1,48 @@
+import { noSuchTask } from '../../core/errors.js';
+import { taskJson } from '../../core/json.js';
+import type { Task } from '../../core/task.js';
+import { livenessOf, reap } from '../../launcher/reap.js';
+import type { Store } from '../../store/store.js';
+import { parseId } from '../args.js';
+import type { Context } from '../context.js';
+import { storyLines, summaryLines } from '../describe-lines.js';
+import { colourOn } from '../format.js';
+
+export interface Options {
+  nc?: boolean;
+  block?: boolean;
+  showAll?: boolean;
+  json?: boolean;
+}
+
+export async function describe(opts: Options, args: string[], ctx: Context): Promise<void> {
+  const ids = args.map(parseId);
+  const store = await ctx.openStore();
+  if (opts.block) {
+    const { block } = await import('../block.js');
+    return block(store, ids, opts, ctx);
+  }
+  const now = ctx.now();
+  const unsupervised = reap(store, now);
+  let tasks = fetch(store, ids);
+  if (opts.nc) tasks = tasks.filter((t) => t.state !== 'succeeded');
+  if (opts.json) {
+    const out = tasks.map((t) => taskJson(t, livenessOf(t, unsupervised, now), now, { messages: store.messages(t.id), events: store.events(t.id) }));
+    ctx.stdout.write(`${JSON.stringify(out)}\n`);
+    return;
+  }
+  const lines = summaryLines(tasks.map((task) => ({ task, live: livenessOf(task, unsupervised, now) })), colourOn(ctx.stdout, ctx.env));
+  const out = opts.showAll ? lines.flatMap((line, i) => [line, ...storyLines(store.messages(tasks[i]!.id), store.events(tasks[i]!.id))]) : lines;
+  if (out.length) ctx.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** The named tasks in the order named (exit 4 for an unknown one), or every task. */
+export function fetch(store: Store, ids: number[]): Task[] {
+  if (ids.length === 0) return store.find({});
+  const found = new Map(store.find({ ids }).map((t) => [t.id, t]));
+  return ids.map((id) => {
+    const task = found.get(id);
+    if (!task) throw noSuchTask(id);
+    return task;
+  });
+}

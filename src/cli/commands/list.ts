@@ -1,0 +1,51 @@
+import { taskJson } from '../../core/json.js';
+import { ACTIVE_STATES } from '../../core/task.js';
+import { livenessOf, reap } from '../../launcher/reap.js';
+import { groupUsage } from '../../launcher/usage.js';
+import { parseStates } from '../args.js';
+import type { Context } from '../context.js';
+import { bytes, colourOn, dash, duration, infoText, instant, paintState, progressText, renderTable, stateText } from '../format.js';
+
+interface Options {
+  all?: boolean;
+  state?: string[];
+  name?: string;
+  json?: boolean;
+}
+
+export async function list(opts: Options, _args: string[], ctx: Context): Promise<void> {
+  const states = parseStates(opts.state);
+  const store = await ctx.openStore();
+  const now = ctx.now();
+  const unsupervised = reap(store, now);
+  const tasks = store.find({ states: states.length ? states : opts.all ? undefined : ACTIVE_STATES, name: opts.name });
+  if (opts.json) {
+    ctx.stdout.write(`${JSON.stringify(tasks.map((t) => taskJson(t, livenessOf(t, unsupervised, now), now)))}\n`);
+    return;
+  }
+  if (tasks.length === 0) {
+    if (ctx.stdout.isTTY) ctx.stderr.write(opts.all || states.length ? 'no tasks\n' : 'no active tasks (tw list --all shows every task)\n');
+    return;
+  }
+  const usage = groupUsage(new Set(tasks.filter((t) => t.state === 'running' && t.pid !== null).map((t) => t.pid!)));
+  const colour = colourOn(ctx.stdout, ctx.env);
+  const rows = tasks.map((t) => {
+    const use = t.state === 'running' && t.pid !== null ? usage.get(t.pid) : undefined;
+    const beat = t.state === 'running' && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash;
+    return [
+      String(t.id),
+      t.name,
+      paintState(stateText(t, livenessOf(t, unsupervised, now)), colour),
+      t.pid === null ? dash : String(t.pid),
+      use ? use.cpuPercent.toFixed(1) : dash,
+      use ? bytes(use.rssBytes) : dash,
+      instant(t.startedAt),
+      duration(t.startedAt === null ? null : (t.endedAt ?? now) - t.startedAt),
+      progressText(t.progress),
+      beat,
+      duration(t.timeoutMs),
+      infoText(t),
+    ];
+  });
+  ctx.stdout.write(await renderTable(['ID', 'NAME', 'STATE', 'PID', 'CPU%', 'MEM', 'STARTED', 'DURATION', 'PROGRESS', 'HEARTBEAT', 'TIMEOUT', 'INFO'], rows));
+}

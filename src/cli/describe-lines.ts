@@ -1,0 +1,48 @@
+// vp-describe-task's summary lines and the story under --show-all.
+import { formatInstant } from '../core/duration.js';
+import type { Liveness, Message, Task, TaskEvent } from '../core/task.js';
+import { paintState, progressText, stateText } from './format.js';
+
+const lastUpdated = (t: Task): number => Math.max(t.reservedAt, t.startedAt ?? 0, t.lastHeartbeatAt ?? 0, t.endedAt ?? 0);
+
+/** One line per task, every field padded to the widest value so the columns align. */
+export function summaryLines(tasks: { task: Task; live: Liveness | null }[], colour: boolean): string[] {
+  const cells = tasks.map(({ task, live }) => [
+    `Task: ${task.id}`,
+    `Name: ${task.name}`,
+    `State: ${stateText(task, live)}`,
+    `Num: ${progressText(task.progress)}`,
+    `LastUpdated: ${formatInstant(lastUpdated(task))}`,
+  ]);
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...cells.map((c) => c[i]!.length)));
+  return cells.map((c, row) =>
+    c
+      .map((cell, i) => {
+        const padded = i < widths.length ? cell.padEnd(widths[i]!) : cell;
+        if (i !== 2) return padded;
+        const state = stateText(tasks[row]!.task, tasks[row]!.live);
+        return padded.replace(state, paintState(state, colour));
+      })
+      .join('  '),
+  );
+}
+
+const title = (type: string): string => type[0]!.toUpperCase() + type.slice(1);
+
+/** Every message and state event, in time order (events first on a tie: they cause the messages). */
+export function storyLines(messages: Message[], events: TaskEvent[]): string[] {
+  const entries = [
+    ...events.map((e, i) => ({ at: e.at, order: 0, i, lines: [`  Event - ${formatInstant(e.at)}: ${e.from ?? 'new'} -> ${e.to} (${e.reason})`] })),
+    ...messages.map((m, i) => ({
+      at: m.at,
+      order: 1,
+      i,
+      lines: [
+        `  ${title(m.type)} - ${formatInstant(m.at)}: ${m.text}`,
+        ...(m.stacktrace ? ['    Stacktrace:', ...m.stacktrace.split('\n').map((l) => `      ${l}`)] : []),
+      ],
+    })),
+  ];
+  entries.sort((a, b) => a.at - b.at || a.order - b.order || a.i - b.i);
+  return entries.flatMap((e) => e.lines);
+}
