@@ -18,8 +18,8 @@ const program = new Command('tw')
 type Run<O> = (opts: O, args: string[], ctx: Context) => Promise<void>;
 
 /** Declares a subcommand whose code is imported only when it runs. */
-function command<O>(name: string, summary: string, examples: string[], load: () => Promise<Run<O>>): Command {
-  const cmd = program.command(name).description(summary);
+function command<O>(name: string, summary: string, examples: string[], load: () => Promise<Run<O>>, parent: Command = program): Command {
+  const cmd = parent.command(name).description(summary);
   cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
   cmd.action(async (...received: unknown[]) => {
     const self = received[received.length - 1] as Command;
@@ -90,6 +90,54 @@ command('parse', 'print the JSON of a feedback file', ['tw parse ./feedback.txt'
   async () => (await import('./commands/parse.js')).parse)
   .argument('<file>', 'a [key]value feedback file')
   .option('--json', 'JSON output (the default)');
+
+command('cancel', 'cancel reserved or running tasks', [
+  'tw cancel 42',
+  'tw cancel --name backup --grace 30s',
+], async () => (await import('./commands/cancel.js')).cancel)
+  .argument('[id...]', 'tasks to cancel')
+  .option('--name <name>', 'every active task with this name')
+  .option('--grace <dur>', 'between SIGTERM and SIGKILL', '10s');
+
+command('feedback', "a task's current feedback values", ['tw feedback 42', 'tw feedback 42 --json'],
+  async () => (await import('./commands/feedback.js')).feedback)
+  .argument('<id>', 'the task')
+  .option('--json', 'JSON output');
+
+command('logs', "a task's saved output", ['tw logs 42', 'tw logs -f 42', 'tw logs --tail 20 42'],
+  async () => (await import('./commands/logs.js')).logs)
+  .argument('<id>', 'the task')
+  .option('-f, --follow', 'follow the output until the task ends')
+  .option('--tail <n>', 'only the last N lines');
+
+const history = command('history', 'ended tasks, newest first (subcommands prune and clear delete them)', [
+  'tw history',
+  'tw history --name backup --state failed --since 7d',
+  'tw history --limit 0 --json',
+], async () => (await import('./commands/history.js')).history)
+  .option('--limit <n>', 'at most N tasks (0: all)', '50')
+  .option('--name <name>', 'only tasks with this name')
+  .option('--state <state>', 'only tasks that ended in this state (repeatable)', collect)
+  .option('--since <dur>', 'only tasks ended within this long')
+  .option('--json', 'a JSON array of tasks');
+command('prune', 'delete old history with its messages, events, logs and feedback files', [
+  'tw history prune --older-than 30d',
+  'tw history prune --keep 100 --name backup',
+], async () => (await import('./commands/history.js')).prune, history)
+  .option('--older-than <dur>', 'delete tasks that ended longer ago than this')
+  .option('--keep <n>', 'keep only the newest N')
+  .option('--name <name>', 'only tasks with this name');
+command('clear', 'delete all history (active tasks are kept)', ['tw history clear', 'tw history clear --name backup'],
+  async () => (await import('./commands/history.js')).clear, history)
+  .option('--name <name>', 'only tasks with this name');
+
+command('stats', 'per name: runs, ends, median / p95 / max duration, last failure', [
+  'tw stats',
+  'tw stats --name backup --since 30d --json',
+], async () => (await import('./commands/stats.js')).stats)
+  .option('--name <name>', 'only this name')
+  .option('--since <dur>', 'only tasks ended within this long')
+  .option('--json', 'a JSON array, one object per name');
 
 export async function main(argv: string[]): Promise<void> {
   try {

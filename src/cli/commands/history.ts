@@ -1,0 +1,75 @@
+import { rmSync } from 'node:fs';
+import { dirname, join, relative, isAbsolute } from 'node:path';
+import { parseDuration } from '../../core/duration.js';
+import { usageError } from '../../core/errors.js';
+import { taskJson } from '../../core/json.js';
+import { TERMINAL_STATES, type TerminalState } from '../../core/task.js';
+import { reap } from '../../launcher/reap.js';
+import type { PruneRule } from '../../store/store.js';
+import { parseCount, parseStates } from '../args.js';
+import type { Context } from '../context.js';
+import { colourOn, duration, infoText, instant, paintState, renderTable } from '../format.js';
+
+interface ListOptions {
+  limit: string;
+  name?: string;
+  state?: string[];
+  since?: string;
+  json?: boolean;
+}
+
+export async function history(opts: ListOptions, _args: string[], ctx: Context): Promise<void> {
+  const limit = parseCount(opts.limit, '--limit');
+  const states = parseStates(opts.state);
+  const bad = states.find((s) => !(TERMINAL_STATES as readonly string[]).includes(s));
+  if (bad) throw usageError(`'${bad}' is not a terminal state; history holds ${TERMINAL_STATES.join(', ')}`);
+  const now = ctx.now();
+  const endedSince = opts.since === undefined ? undefined : now - parseDuration(opts.since, '--since');
+  const store = await ctx.openStore();
+  reap(store, now);
+  const tasks = store.history({ name: opts.name, states: states as TerminalState[], endedSince, limit: limit || undefined });
+  if (opts.json) {
+    ctx.stdout.write(`${JSON.stringify(tasks.map((t) => taskJson(t, null, now)))}\n`);
+    return;
+  }
+  if (tasks.length === 0) {
+    if (ctx.stdout.isTTY) ctx.stderr.write('no history\n');
+    return;
+  }
+  const colour = colourOn(ctx.stdout, ctx.env);
+  const rows = tasks.map((t) => [
+    String(t.id),
+    t.name,
+    paintState(t.state, colour),
+    t.exitCode === null ? (t.signal ?? '-') : String(t.exitCode),
+    instant(t.startedAt),
+    instant(t.endedAt),
+    duration(t.startedAt === null ? null : t.endedAt! - t.startedAt),
+    infoText(t),
+  ]);
+  ctx.stdout.write(await renderTable(['ID', 'NAME', 'STATE', 'EXIT', 'STARTED', 'ENDED', 'DURATION', 'INFO'], rows));
+}
+
+export async function prune(opts: { olderThan?: string; keep?: string; name?: string }, _args: string[], ctx: Context): Promise<void> {
+  if ((opts.olderThan === undefined) === (opts.keep === undefined)) throw usageError('give one of --older-than DUR or --keep N');
+  const rule: PruneRule =
+    opts.keep !== undefined ? { keep: parseCount(opts.keep, '--keep') } : { olderThan: ctx.now() - parseDuration(opts.olderThan!, '--older-than') };
+  await removeHistory(rule, opts.name, ctx);
+}
+
+export async function clear(opts: { name?: string }, _args: string[], ctx: Context): Promise<void> {
+  await removeHistory({ keep: 0 }, opts.name, ctx);
+}
+
+async function removeHistory(rule: PruneRule, name: string | undefined, ctx: Context): Promise<void> {
+  const store = await ctx.openStore();
+  const { deleted, files } = store.prune(rule, name);
+  // Only files tw made beside the store; a path the user named is theirs to keep.
+  const home = dirname(store.path);
+  for (const file of files) {
+    const rel = relative(home, file);
+    if (rel.startsWith('..') || isAbsolute(rel) || !['logs', 'feedback'].includes(rel.split('/')[0]!)) continue;
+    rmSync(join(home, rel), { force: true });
+  }
+  ctx.stdout.write(`deleted ${deleted} task${deleted === 1 ? '' : 's'}\n`);
+}

@@ -1,0 +1,106 @@
+import { closeSync, openSync, readSync, statSync, watch } from 'node:fs';
+import { dirname } from 'node:path';
+import { noSuchTask, TwError } from '../../core/errors.js';
+import { isTerminal } from '../../core/task.js';
+import { reap } from '../../launcher/reap.js';
+import { parseCount, parseId } from '../args.js';
+import type { Context } from '../context.js';
+
+const CHUNK = 64 * 1024;
+const FOLLOW_POLL_MS = 500;
+
+export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: string[], ctx: Context): Promise<void> {
+  const id = parseId(idText!);
+  const tail = opts.tail === undefined ? null : parseCount(opts.tail, '--tail');
+  const store = await ctx.openStore();
+  const task = store.get(id);
+  if (!task) throw noSuchTask(id);
+  const path = task.logPath;
+  if (!path && !opts.follow) throw new TwError(`task ${id} has no log (it never ran)`);
+  let offset = path ? startOffset(path, tail) : 0;
+  if (!opts.follow) {
+    offset = copy(path!, offset, ctx.stdout);
+    return;
+  }
+  // Follow: copy what is appended until the task is terminal, then the rest.
+  let wake: (() => void) | null = null;
+  let watcher: ReturnType<typeof watch> | null = null;
+  try {
+    if (path) watcher = watch(dirname(path), () => wake?.());
+  } catch {
+    watcher = null;
+  }
+  try {
+    for (;;) {
+      const now = store.get(id) ?? task;
+      const logPath = now.logPath;
+      if (logPath) offset = copy(logPath, offset, ctx.stdout);
+      if (isTerminal(now.state)) {
+        if (logPath) copy(logPath, offset, ctx.stdout);
+        return;
+      }
+      reap(store, ctx.now());
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, FOLLOW_POLL_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  } finally {
+    watcher?.close();
+  }
+}
+
+/** Where to start so that only the last `lines` lines are shown. */
+function startOffset(path: string, lines: number | null): number {
+  if (lines === null) return 0;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    const size = statSync(path).size;
+    if (lines === 0) return size;
+    const buf = Buffer.alloc(CHUNK);
+    let seen = 0;
+    for (let pos = size; pos > 0; ) {
+      const len = Math.min(CHUNK, pos);
+      pos -= len;
+      readSync(fd, buf, 0, len, pos);
+      for (let i = len - 1; i >= 0; i--) {
+        // A final newline ends the last line; it does not start another.
+        if (buf[i] === 0x0a && pos + i !== size - 1 && ++seen === lines) return pos + i + 1;
+      }
+    }
+    return 0;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Copies the file from offset to its current end; returns the new offset. */
+function copy(path: string, offset: number, out: NodeJS.WritableStream): number {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return offset;
+    throw new TwError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code}`);
+  }
+  try {
+    const buf = Buffer.alloc(CHUNK);
+    for (;;) {
+      const got = readSync(fd, buf, 0, CHUNK, offset);
+      if (got === 0) return offset;
+      out.write(Buffer.from(buf.subarray(0, got)));
+      offset += got;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,48 @@
+import { parseDuration } from '../../core/duration.js';
+import { TERMINAL_STATES } from '../../core/task.js';
+import type { NameStats } from '../../store/store.js';
+import type { Context } from '../context.js';
+import { duration, instant, renderTable } from '../format.js';
+
+/** The value at quantile q of sorted numbers (nearest rank). */
+export function quantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+function summarise(s: NameStats) {
+  const sorted = [...s.durationsMs].sort((a, b) => a - b);
+  return {
+    name: s.name,
+    runs: s.runs,
+    ...s.byState,
+    medianMs: quantile(sorted, 0.5),
+    p95Ms: quantile(sorted, 0.95),
+    maxMs: sorted.length ? sorted[sorted.length - 1]! : null,
+    lastFailure: s.lastFailure && { ...s.lastFailure, at: new Date(s.lastFailure.at).toISOString() },
+  };
+}
+
+export async function stats(opts: { name?: string; since?: string; json?: boolean }, _args: string[], ctx: Context): Promise<void> {
+  const since = opts.since === undefined ? undefined : ctx.now() - parseDuration(opts.since, '--since');
+  const store = await ctx.openStore();
+  const rows = store.stats(opts.name, since).map(summarise);
+  if (opts.json) {
+    ctx.stdout.write(`${JSON.stringify(rows)}\n`);
+    return;
+  }
+  if (rows.length === 0) {
+    if (ctx.stdout.isTTY) ctx.stderr.write('no history\n');
+    return;
+  }
+  const table = rows.map((r) => [
+    r.name,
+    String(r.runs),
+    ...TERMINAL_STATES.map((s) => String(r[s])),
+    duration(r.medianMs),
+    duration(r.p95Ms),
+    duration(r.maxMs),
+    r.lastFailure ? `#${r.lastFailure.id} ${r.lastFailure.state} ${instant(Date.parse(r.lastFailure.at))}` : '-',
+  ]);
+  ctx.stdout.write(await renderTable(['NAME', 'RUNS', 'OK', 'FAILED', 'TIMED OUT', 'CANCELLED', 'LOST', 'MEDIAN', 'P95', 'MAX', 'LAST FAILURE'], table));
+}

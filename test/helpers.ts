@@ -1,0 +1,242 @@
+// Shared by the end-to-end tests: the built binary run against a fresh temp
+// store per test, real children, and polling with a deadline (never a fixed sleep).
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const BIN = join(ROOT, 'bin', 'tw.js');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+export const NODE = process.execPath;
+
+/** A fixture program's absolute path. */
+export const fixture = (name: string): string => join(FIXTURES, name);
+
+export interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: Buffer;
+}
+
+export interface RunOptions {
+  /** Extra variables; `undefined` removes one. */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  input?: string | Buffer;
+  /** Kill the process and fail the call after this long (default 20 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * The environment every tw process gets: the caller's, minus what would make
+ * it slower (NODE_EXTRA_CA_CERTS costs ~45 ms per node start) or point it at
+ * another store or task (a test run inside a tw task must not write there).
+ */
+export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['NODE_EXTRA_CA_CERTS', 'TW_DB', 'TW_TASK_ID', 'TW_FEEDBACK', 'TW_DEBUG', 'XDG_STATE_HOME', 'NODE_OPTIONS']) delete env[name];
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+/** Runs any program to its end, collecting its output. */
+export function exec(file: string, args: readonly string[], opts: RunOptions & { fullEnv?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(file, args, {
+      cwd: opts.cwd,
+      env: opts.fullEnv ?? baseEnv(opts.env),
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (c: Buffer) => out.push(c));
+    child.stderr!.on('data', (c: Buffer) => err.push(c));
+    const limit = opts.timeoutMs ?? 20_000;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${file} ${args.join(' ')}: still running after ${limit} ms`));
+    }, limit);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      const stdoutBytes = Buffer.concat(out);
+      resolvePromise({ code, signal, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes });
+    });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+  });
+}
+
+/** A fresh temp folder and store for one test; `cleanup()` removes it and stops what it started. */
+export class Sandbox {
+  readonly dir: string;
+  readonly db: string;
+  private readonly started: ChildProcess[] = [];
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'tw-test-'));
+    this.db = join(this.dir, 'state', 'tw.db');
+  }
+
+  /** The environment of a tw process of this sandbox: its store in TW_DB, HOME inside the sandbox. */
+  env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+    return baseEnv({ TW_DB: this.db, HOME: join(this.dir, 'home'), ...extra });
+  }
+
+  /** `tw ARGS` to its end. */
+  run(args: readonly string[], opts: RunOptions = {}): Promise<Result> {
+    return exec(NODE, [BIN, ...args], { ...opts, fullEnv: this.env(opts.env) });
+  }
+
+  /** `tw ARGS` that must exit 0; its stdout. */
+  async ok(args: readonly string[], opts: RunOptions = {}): Promise<string> {
+    const r = await this.run(args, opts);
+    if (r.code !== 0) throw new Error(`tw ${args.join(' ')} exited ${r.code} (${r.signal ?? 'no signal'}): ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** `tw ARGS --json`, parsed. */
+  async json<T = TaskJson[]>(args: readonly string[], opts: RunOptions = {}): Promise<T> {
+    return JSON.parse(await this.ok([...args, '--json'], opts)) as T;
+  }
+
+  /** One task as `tw describe ID --json` shows it, with its messages and events. */
+  async task(id: number | string): Promise<TaskJson> {
+    const [task] = await this.json(['describe', String(id)]);
+    if (!task) throw new Error(`tw describe ${id} printed no task`);
+    return task;
+  }
+
+  /** `tw ARGS` in the background (a launcher, say); stopped by cleanup() if still running. */
+  start(args: readonly string[], opts: { env?: Record<string, string | undefined>; stdio?: SpawnOptions['stdio'] } = {}): Started {
+    const child = spawn(NODE, [BIN, ...args], { env: this.env(opts.env), stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] }) as Started;
+    child.output = { stdout: '', stderr: '' };
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => (child.output.stdout += c));
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => (child.output.stderr += c));
+    child.ended = new Promise((res) => child.once('close', (code, signal) => res({ code, signal })));
+    this.started.push(child);
+    return child;
+  }
+
+  /** Kills what this test started (launchers and the process groups of their children), removes the folder. */
+  async cleanup(): Promise<void> {
+    for (const child of this.started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // Children of launchers lead their own groups: kill any that still run from this sandbox's store.
+    try {
+      const tasks = JSON.parse((await this.run(['list', '--json'], { timeoutMs: 5000 })).stdout || '[]') as TaskJson[];
+      for (const t of tasks) if (t.pid) killGroup(t.pid);
+    } catch {
+      // the store may be broken on purpose
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export type Started = ChildProcess & {
+  output: { stdout: string; stderr: string };
+  ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+};
+
+/** A sandbox cleaned up when the test ends: `const s = sandbox(t)`. */
+export function sandbox(t: { after(fn: () => Promise<void> | void): void }): Sandbox {
+  const s = new Sandbox();
+  t.after(() => s.cleanup());
+  return s;
+}
+
+/** The JSON shape of a task, as far as the tests read it. */
+export interface TaskJson {
+  id: number;
+  name: string;
+  info: Record<string, string>;
+  state: string;
+  liveness: string | null;
+  command: string[] | null;
+  pid: number | null;
+  launcherPid: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  timeoutMs: number | null;
+  progress: { done: number; total: number } | { percent: number } | null;
+  feedback: Record<string, string> | null;
+  logPath: string | null;
+  feedbackPath: string | null;
+  endedAt: string | null;
+  messages?: { at: string; type: string; text: string; stacktrace: string | null }[];
+  events?: { at: string; from: string | null; to: string; reason: string }[];
+}
+
+/**
+ * Polls `fn` until it returns something truthy, and returns that; throws once
+ * the deadline passes, with the last value seen, so a failure says what was.
+ */
+export async function until<T>(
+  fn: () => T | Promise<T>,
+  { timeoutMs = 10_000, everyMs = 50, what = 'condition' }: { timeoutMs?: number; everyMs?: number; what?: string } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** /proc/PID/stat's fields after the command name, so index 0 is field 3 (state). */
+function statFields(pid: number | string): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** Exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  const f = statFields(pid);
+  return f !== null && f[0] !== 'Z';
+}
+
+/** Live (non-zombie) processes whose process group is `pgid`. */
+export function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = statFields(entry);
+    if (f && f[0] !== 'Z' && Number(f[2]) === pgid) members.push(Number(entry));
+  }
+  return members;
+}
+
+export function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Asserts an error report: exactly one line, starting `tw: `, and no stack trace. */
+export function oneLineError(stderr: string): string | null {
+  const lines = stderr.split('\n').filter((l, i, all) => !(i === all.length - 1 && l === ''));
+  if (lines.length !== 1) return `expected one line on stderr, got ${lines.length}: ${JSON.stringify(stderr)}`;
+  if (!lines[0]!.startsWith('tw: ')) return `expected 'tw: ...', got ${JSON.stringify(lines[0])}`;
+  if (/\n\s+at |Error:|\.js:\d+/.test(stderr)) return `stack trace on stderr: ${JSON.stringify(stderr)}`;
+  return null;
+}
