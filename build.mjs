@@ -1,22 +1,37 @@
-// Bundles the CLI with esbuild: one entry chunk plus one lazily imported chunk per
-// command, so that `tw --version` parses almost nothing. better-sqlite3 stays
-// external (native addon); the rest is bundled to save module resolution time.
+// Bundles the CLI with esbuild into CommonJS (node loads it faster than ESM):
+// dist/main.cjs holds the entry and commander; each command is its own bundle
+// in dist/commands/, required only when that command runs, so `tw --version`
+// parses almost nothing. Native and rarely needed packages stay external.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
-
-rmSync('dist', { recursive: true, force: true });
-await build({
-  entryPoints: ['src/cli/main.ts'],
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  outdir: 'dist',
-  external: ['better-sqlite3', 'pidusage', 'cli-table3'],
-  banner: { js: "import { createRequire as __twCreateRequire } from 'node:module'; const require = __twCreateRequire(import.meta.url);" },
+  external: ['cli-table3'],
+  logOverride: { 'empty-import-meta': 'silent' },
   define: { TW_VERSION: JSON.stringify(version) },
   logLevel: 'warning',
-});
+};
+
+/** Leaves `import('./commands/x.js')` as a run-time require of the command's own bundle. */
+const lazyCommands = {
+  name: 'lazy-commands',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/commands\/[\w-]+\.js$/ }, (args) => ({ path: args.path.replace(/\.js$/, '.cjs'), external: true }));
+  },
+};
+
+rmSync('dist', { recursive: true, force: true });
+await Promise.all([
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/main.cjs', plugins: [lazyCommands] }),
+  build({
+    ...common,
+    entryPoints: readdirSync('src/cli/commands').map((f) => `src/cli/commands/${f}`),
+    outdir: 'dist/commands',
+    outExtension: { '.js': '.cjs' },
+  }),
+]);

@@ -1,13 +1,16 @@
 // Shared by the end-to-end tests: the built binary run against a fresh temp
 // store per test, real children, and polling with a deadline (never a fixed sleep).
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const BIN = join(ROOT, 'bin', 'tw.js');
+/** The binary named by package.json's `bin.tw`, or `$TW_TEST_BIN` (to test another build). */
+export const BIN = process.env.TW_TEST_BIN
+  ? resolve(process.env.TW_TEST_BIN)
+  : join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { tw: string } }).bin.tw);
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 export const NODE = process.execPath;
 
@@ -81,6 +84,8 @@ export class Sandbox {
   readonly dir: string;
   readonly db: string;
   private readonly started: ChildProcess[] = [];
+  /** Whether this test ran a launcher, so cleanup must look for children left running. */
+  private launched = false;
 
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), 'tw-test-'));
@@ -94,6 +99,7 @@ export class Sandbox {
 
   /** `tw ARGS` to its end. */
   run(args: readonly string[], opts: RunOptions = {}): Promise<Result> {
+    if (args.includes('launch')) this.launched = true;
     return exec(NODE, [BIN, ...args], { ...opts, fullEnv: this.env(opts.env) });
   }
 
@@ -118,6 +124,7 @@ export class Sandbox {
 
   /** `tw ARGS` in the background (a launcher, say); stopped by cleanup() if still running. */
   start(args: readonly string[], opts: { env?: Record<string, string | undefined>; stdio?: SpawnOptions['stdio'] } = {}): Started {
+    if (args.includes('launch')) this.launched = true;
     const child = spawn(NODE, [BIN, ...args], { env: this.env(opts.env), stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] }) as Started;
     child.output = { stdout: '', stderr: '' };
     child.stdout?.setEncoding('utf8').on('data', (c: string) => (child.output.stdout += c));
@@ -131,11 +138,13 @@ export class Sandbox {
   async cleanup(): Promise<void> {
     for (const child of this.started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     // Children of launchers lead their own groups: kill any that still run from this sandbox's store.
-    try {
-      const tasks = JSON.parse((await this.run(['list', '--json'], { timeoutMs: 5000 })).stdout || '[]') as TaskJson[];
-      for (const t of tasks) if (t.pid) killGroup(t.pid);
-    } catch {
-      // the store may be broken on purpose
+    if (this.launched) {
+      try {
+        const tasks = JSON.parse((await this.run(['list', '--json'], { timeoutMs: 5000 })).stdout || '[]') as TaskJson[];
+        for (const t of tasks) if (t.pid) killGroup(t.pid);
+      } catch {
+        // the store may be broken on purpose
+      }
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -239,4 +248,15 @@ export function oneLineError(stderr: string): string | null {
   if (!lines[0]!.startsWith('tw: ')) return `expected 'tw: ...', got ${JSON.stringify(lines[0])}`;
   if (/\n\s+at |Error:|\.js:\d+/.test(stderr)) return `stack trace on stderr: ${JSON.stringify(stderr)}`;
   return null;
+}
+
+/**
+ * A `before` hook for every end-to-end file. It builds nothing (`npm test`
+ * builds first); it only stops the run at once, with the fix, when there is no build.
+ */
+export function requireBuild(): void {
+  const dist = join(dirname(BIN), '..', 'dist');
+  if (!existsSync(BIN) || !existsSync(dist) || readdirSync(dist).length === 0) {
+    throw new Error(`no build for ${BIN}: run \`node build.mjs\` (npm test does) first`);
+  }
 }
