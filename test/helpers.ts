@@ -246,7 +246,7 @@ export function oneLineError(stderr: string): string | null {
   const lines = stderr.split('\n').filter((l, i, all) => !(i === all.length - 1 && l === ''));
   if (lines.length !== 1) return `expected one line on stderr, got ${lines.length}: ${JSON.stringify(stderr)}`;
   if (!lines[0]!.startsWith('tw: ')) return `expected 'tw: ...', got ${JSON.stringify(lines[0])}`;
-  if (/\n\s+at |Error:|\.js:\d+/.test(stderr)) return `stack trace on stderr: ${JSON.stringify(stderr)}`;
+  if (/\n\s+at |Error:|\.c?js:\d+/.test(stderr)) return `stack trace on stderr: ${JSON.stringify(stderr)}`;
   return null;
 }
 
@@ -259,4 +259,11 @@ export function requireBuild(): void {
   if (!existsSync(BIN) || !existsSync(dist) || readdirSync(dist).length === 0) {
     throw new Error(`no build for ${BIN}: run \`node build.mjs\` (npm test does) first`);
   }
+}
+
+/** Looser than oneLineError: the first line is `tw: ...` and there is no stack trace (for tests about exit codes). */
+export function twError(stderr: string): string | null {
+  if (!stderr.startsWith('tw: ')) return `expected stderr to start with 'tw: ', got ${JSON.stringify(stderr)}`;
+  if (/\n\s+at |Error:|\.c?js:\d+/.test(stderr)) return `stack trace on stderr: ${JSON.stringify(stderr)}`;
+  return null;
 }

@@ -5,10 +5,14 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { FeedbackReader } from '../feedback/reader.js';
 
+const COALESCE_MS = 50;
+
 export class FeedbackWatch {
   readonly reader: FeedbackReader;
   private watcher: FSWatcher | null = null;
   private poller: NodeJS.Timeout;
+  private pending: NodeJS.Timeout | null = null;
+  private lastCheck = 0;
 
   constructor(
     path: string,
@@ -30,8 +34,19 @@ export class FeedbackWatch {
     this.check();
   }
 
+  /** Coalesces bursts of events (a task may rewrite its file 1000 times a second) into one read per slice. */
   private check(): void {
-    if (this.reader.poll().changed) this.onBeat(Date.now());
+    if (this.pending) return;
+    const wait = this.lastCheck + COALESCE_MS - Date.now();
+    if (wait > 0) {
+      this.pending = setTimeout(() => {
+        this.pending = null;
+        this.check();
+      }, wait);
+      return;
+    }
+    this.lastCheck = Date.now();
+    if (this.reader.poll().changed) this.onBeat(this.lastCheck);
   }
 
   private stopWatching(): void {
@@ -43,6 +58,7 @@ export class FeedbackWatch {
   close(): void {
     this.stopWatching();
     clearInterval(this.poller);
+    if (this.pending) clearTimeout(this.pending);
     this.reader.finish();
   }
 }

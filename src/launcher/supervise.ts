@@ -9,7 +9,7 @@ import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } f
 import type { NewMessage, Store } from '../store/store.js';
 import { FeedbackWatch } from './feedback-watch.js';
 import { OutputTee } from './output.js';
-import { processRef, signalNumber } from './proc.js';
+import { processRef, signalGroup, signalNumber } from './proc.js';
 import { terminateGroup } from './terminate.js';
 
 const HEARTBEAT_WRITE_MS = 1000;
@@ -75,10 +75,16 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
     termination ??= terminateGroup(ref, graceMs);
   };
 
-  if (!record('the start', () => store.recordStart(task.id, ref, startedAt))) {
-    // Cancelled (or ended) between claim and start: this run must not go on.
-    terminate('signal', 'cancelled before it started');
+  let recordedStart: boolean;
+  try {
+    recordedStart = store.recordStart(task.id, ref, startedAt);
+  } catch (e) {
+    // Without a recorded start nothing could ever record the end: do not run untracked.
+    await terminateGroup(ref, 0);
+    throw e;
   }
+  // Cancelled between claim and start: this run must not go on.
+  if (!recordedStart) terminate('signal', 'cancelled before it started');
 
   // Heartbeats: kept in memory at once, written at most once a second.
   let lastBeat = startedAt;
@@ -116,7 +122,11 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
     arm();
   }
 
-  const onSignal = (signal: NodeJS.Signals) => terminate('signal', `cancelled by signal ${signalNumber(signal)} (${signal}) to the launcher`);
+  // A second signal (Ctrl-C twice) skips the rest of the grace.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop?.why === 'signal') signalGroup(ref, 'SIGKILL');
+    terminate('signal', `cancelled by signal ${signalNumber(signal)} (${signal}) to the launcher`);
+  };
   for (const s of FORWARDED) process.on(s, onSignal);
 
   const { code, signal } = await exited;
