@@ -13,6 +13,8 @@ const common = {
   target: 'node20',
   external: ['cli-table3'],
   logOverride: { 'empty-import-meta': 'silent' },
+  // import() of a command's bundle becomes require(): no ESM loader, no CJS lexer.
+  supported: { 'dynamic-import': false },
   define: { TW_VERSION: JSON.stringify(version) },
   logLevel: 'warning',
 };
@@ -25,9 +27,23 @@ const lazyCommands = {
   },
 };
 
+/** Commander loads child_process at start-up for executable subcommands, which tw does not use: defer it. */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes('node_modules/commander') ? { path: 'child_process', namespace: 'lazy' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 await Promise.all([
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/main.cjs', plugins: [lazyCommands] }),
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/main.cjs', plugins: [lazyCommands, lazyChildProcess] }),
   build({
     ...common,
     entryPoints: readdirSync('src/cli/commands').map((f) => `src/cli/commands/${f}`),
