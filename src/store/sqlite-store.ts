@@ -108,8 +108,7 @@ export class SqliteStore implements Store {
   recordEnd(id: number, end: End): EndResult {
     return this.write(() => {
       const before = this.row(id);
-      if (!before) throw new Error(`recordEnd: no task ${id}`);
-      if (isTerminal(before.state)) return { recorded: false, task: before };
+      if (!before || isTerminal(before.state)) return { recorded: false, task: before };
       this.sql(
         `UPDATE tasks SET state = ?, ended_at = ?, exit_code = ?, signal = ?,
            feedback = COALESCE(?, feedback), progress = COALESCE(?, progress), ignored_lines = COALESCE(?, ignored_lines)

@@ -55,9 +55,9 @@ export interface End {
 }
 
 export interface EndResult {
-  /** False when another process ended the task first; `task` says how. */
+  /** False when another process ended the task first; `task` says how (null: since deleted). */
   recorded: boolean;
-  task: Task;
+  task: Task | null;
 }
 
 export interface TaskFilter {

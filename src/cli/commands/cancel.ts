@@ -48,8 +48,7 @@ async function cancelOne(store: Store, id: number, graceMs: number, by: string, 
   if (!task) throw new TwError(`no task ${id}`, ExitCode.NoSuchTask);
   if (isTerminal(task.state)) throw new TwError(`task ${id} is already ${task.state}; nothing to cancel`);
   if (task.state === 'reserved') {
-    const { task: after } = store.recordEnd(id, { state: 'cancelled', at: ctx.now(), reason: `cancelled by ${by}`, messages: [{ type: 'notification', text: `cancelled by ${by}` }] });
-    return after;
+    return endCancelled(store, id, by, ctx);
   }
   store.requestCancel(id, ctx.now(), { type: 'notification', text: `cancel requested by ${by}` });
   if (task.child) await terminateGroup(task.child, graceMs);
@@ -61,8 +60,15 @@ async function cancelOne(store: Store, id: number, graceMs: number, by: string, 
     if (Date.now() >= deadline || !isAlive(task.launcher)) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const { task: after } = store.recordEnd(id, { state: 'cancelled', at: ctx.now(), reason: `cancelled by ${by}`, messages: [{ type: 'notification', text: `cancelled by ${by}` }] });
-  return after;
+  return endCancelled(store, id, by, ctx);
+}
+
+/** Records the end, or reports how another process ended the task first. */
+function endCancelled(store: Store, id: number, by: string, ctx: Context): Task {
+  const text = `cancelled by ${by}`;
+  const { task } = store.recordEnd(id, { state: 'cancelled', at: ctx.now(), reason: text, messages: [{ type: 'notification', text }] });
+  if (!task) throw new TwError(`no task ${id}`, ExitCode.NoSuchTask);
+  return task;
 }
 
 function safeUser(): string {
