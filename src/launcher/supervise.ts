@@ -41,6 +41,12 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
     }
   };
 
+  // Signals that arrive before the child exists are kept and acted on once it does.
+  let early: NodeJS.Signals | null = null;
+  let onSignal = (signal: NodeJS.Signals): void => void (early ??= signal);
+  const dispatch = (signal: NodeJS.Signals) => onSignal(signal);
+  for (const s of FORWARDED) process.on(s, dispatch);
+
   const tee = new OutputTee(task.logPath!);
   if (task.feedbackPath) mkdirSync(dirname(task.feedbackPath), { recursive: true, mode: 0o700 });
   const child = spawn(argv[0]!, argv.slice(1), {
@@ -53,7 +59,10 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
     child.once('spawn', () => resolve(processRef(child.pid!) ?? { pid: child.pid!, startTicks: -1, bootId: '' }));
     child.once('error', (e: NodeJS.ErrnoException) => resolve(e));
   });
-  if (started instanceof Error) return recordSpawnFailure(store, task, started, opts);
+  if (started instanceof Error) {
+    for (const s of FORWARDED) process.off(s, dispatch);
+    return recordSpawnFailure(store, task, started, opts);
+  }
 
   const ref = started;
   const startedAt = Date.now();
@@ -123,11 +132,11 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   }
 
   // A second signal (Ctrl-C twice) skips the rest of the grace.
-  const onSignal = (signal: NodeJS.Signals) => {
+  onSignal = (signal: NodeJS.Signals) => {
     if (stop?.why === 'signal') signalGroup(ref, 'SIGKILL');
     terminate('signal', `cancelled by signal ${signalNumber(signal)} (${signal}) to the launcher`);
   };
-  for (const s of FORWARDED) process.on(s, onSignal);
+  if (early) onSignal(early);
 
   const { code, signal } = await exited;
   const endedAt = Date.now();
@@ -138,7 +147,7 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   await (termination ?? terminateGroup(ref, graceMs));
   await tee.done;
   watch?.close();
-  for (const s of FORWARDED) process.off(s, onSignal);
+  for (const s of FORWARDED) process.off(s, dispatch);
 
   const cancelRequested = record('the end', () => store.get(task.id)?.cancelRequestedAt != null) ?? false;
   const end: ChildEnd = {
