@@ -79,9 +79,9 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   type Stop = { why: 'timeout' | 'signal'; text: string };
   let stop = null as Stop | null;
   let termination: Promise<unknown> | null = null;
-  const terminate = (why: 'timeout' | 'signal', text: string): void => {
+  const terminate = (why: 'timeout' | 'signal', text: string, first: NodeJS.Signals = 'SIGTERM'): void => {
     stop ??= { why, text };
-    termination ??= terminateGroup(ref, graceMs);
+    termination ??= terminateGroup(ref, graceMs, first);
   };
 
   let recordedStart: boolean;
@@ -134,7 +134,7 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   // A second signal (Ctrl-C twice) skips the rest of the grace.
   onSignal = (signal: NodeJS.Signals) => {
     if (stop?.why === 'signal') signalGroup(ref, 'SIGKILL');
-    terminate('signal', `cancelled by signal ${signalNumber(signal)} (${signal}) to the launcher`);
+    terminate('signal', `cancelled by signal ${signalNumber(signal)} (${signal}) to the launcher`, signal);
   };
   if (early) onSignal(early);
 
