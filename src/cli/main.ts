@@ -11,9 +11,9 @@ const program = new Command('tw')
   .description('Run long jobs from shell scripts and know what they are doing and how they ended.')
   .version(TW_VERSION, '-V, --version')
   .option('--db <path>', 'the store (default: $TW_DB, else $XDG_STATE_HOME/tw/tw.db)')
-  .showHelpAfterError('(see tw --help)')
   .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'tw: ')) });
+  // One line, whatever commander has to say (its suggestions come on a line of their own).
+  .configureOutput({ outputError: (text, write) => write(`${text.trim().replace(/^error: /, 'tw: ').replace(/\s*\n\s*/g, ' ')} (see tw --help)\n`) });
 
 type Run<O> = (opts: O, args: string[], ctx: Context) => Promise<void>;
 

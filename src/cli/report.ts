@@ -1,6 +1,6 @@
 // The one place an error becomes a line on stderr and an exit code.
 import { CommanderError } from 'commander';
-import { ExitCode, TwError } from '../core/errors.js';
+import { ExitCode, isTwError } from '../core/errors.js';
 
 export function report(e: unknown, stderr: NodeJS.WritableStream, launch: boolean): number {
   if (e instanceof CommanderError) {
@@ -8,7 +8,7 @@ export function report(e: unknown, stderr: NodeJS.WritableStream, launch: boolea
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     return launch ? ExitCode.LaunchFailed : ExitCode.Usage;
   }
-  if (e instanceof TwError) {
+  if (isTwError(e)) {
     stderr.write(`tw: ${e.message}\n`);
     return launch && e.exitCode !== ExitCode.Ok ? ExitCode.LaunchFailed : e.exitCode;
   }

@@ -1,6 +1,6 @@
 // What /proc says about a process: a pid is ours only if its start time (and
 // the boot) match what was recorded, since pids are reused.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { ProcessRef } from '../core/task.js';
 
@@ -46,10 +46,25 @@ function isZombie(pid: number): boolean {
 export function groupExists(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // kill(0) succeeds for zombies too, and an orphan's zombie waits for a reaper that may be slow.
+  return hasLiveMember(pgid);
+}
+
+function hasLiveMember(pgid: number): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (entry.charCodeAt(0) > 57) continue; // not a pid
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+    } catch {
+      // gone since the listing
+    }
+  }
+  return false;
 }
 
 /**

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatDuration } from '../core/duration.js';
-import { ExitCode, TwError } from '../core/errors.js';
+import { ExitCode, isTwError } from '../core/errors.js';
 import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } from '../core/task.js';
 import type { NewMessage, Store } from '../store/store.js';
 import { FeedbackWatch } from './feedback-watch.js';
@@ -34,7 +34,7 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
     try {
       return fn();
     } catch (e) {
-      if (!(e instanceof TwError) || e.exitCode !== ExitCode.Store) throw e;
+      if (!isTwError(e) || e.exitCode !== ExitCode.Store) throw e;
       if (!warned.has(what)) opts.warn(`warning: could not record ${what} of task ${task.id}: ${e.message}`);
       warned.add(what);
       return undefined;
@@ -199,7 +199,7 @@ function recordSpawnFailure(store: Store, task: Task, error: NodeJS.ErrnoExcepti
       messages: [{ type: 'error', text: `could not start ${task.command![0]}: ${why}` }],
     });
   } catch (e) {
-    if (!(e instanceof TwError)) throw e;
+    if (!isTwError(e)) throw e;
     opts.warn(`warning: could not record the failure of task ${task.id}: ${e.message}`);
   }
   return exitCode;

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { storeError, TwError } from '../core/errors.js';
+import { isTwError, storeError } from '../core/errors.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
@@ -88,7 +88,7 @@ function translate<T>(path: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof TwError) throw e;
+    if (isTwError(e)) throw e;
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_')) throw storeError(describeSqliteError(path, code, (e as Error).message));
     throw e;
