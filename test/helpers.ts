@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: the built binary run against a fresh temp
 // store per test, real children, and polling with a deadline (never a fixed sleep).
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,10 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Kill the process and fail the call after this long (default 20 s). */
   timeoutMs?: number;
+  /** Options for node itself, before the binary (`--require` a preload, say). */
+  nodeArgs?: string[];
+  /** Called with the process once it is spawned (to watch its pid). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /**
@@ -57,6 +61,7 @@ export function exec(file: string, args: readonly string[], opts: RunOptions & {
       env: opts.fullEnv ?? baseEnv(opts.env),
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    opts.onSpawn?.(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (c: Buffer) => out.push(c));
@@ -100,7 +105,7 @@ export class Sandbox {
   /** `tw ARGS` to its end. */
   run(args: readonly string[], opts: RunOptions = {}): Promise<Result> {
     if (args.includes('launch')) this.launched = true;
-    return exec(NODE, [BIN, ...args], { ...opts, fullEnv: this.env(opts.env) });
+    return exec(NODE, [...(opts.nodeArgs ?? []), BIN, ...args], { ...opts, fullEnv: this.env(opts.env) });
   }
 
   /** `tw ARGS` that must exit 0; its stdout. */
@@ -155,6 +160,14 @@ export type Started = ChildProcess & {
   ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 };
 
+/**
+ * Options that make `run` calls started now wait, once node is up, until one
+ * shared instant `afterMs` from now: N racing processes then really race.
+ */
+export function barrier(afterMs: number): Pick<RunOptions, 'env' | 'nodeArgs'> {
+  return { nodeArgs: ['--require', fixture('barrier.cjs')], env: { TW_TEST_BARRIER_AT: String(Date.now() + afterMs) } };
+}
+
 /** A sandbox cleaned up when the test ends: `const s = sandbox(t)`. */
 export function sandbox(t: { after(fn: () => Promise<void> | void): void }): Sandbox {
   const s = new Sandbox();
@@ -175,6 +188,7 @@ export interface TaskJson {
   exitCode: number | null;
   signal: string | null;
   timeoutMs: number | null;
+  durationMs: number | null;
   progress: { done: number; total: number } | { percent: number } | null;
   feedback: Record<string, string> | null;
   logPath: string | null;
@@ -231,6 +245,30 @@ export function groupMembers(pgid: number): number[] {
     if (f && f[0] !== 'Z' && Number(f[2]) === pgid) members.push(Number(entry));
   }
   return members;
+}
+
+/** The paths a process has open (empty once it is gone). */
+export function openFiles(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** Where in the kernel a process sleeps (`hrtimer_nanosleep` in SQLite's busy wait), or '' if unknown. */
+export function wchan(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/wchan`, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 export function killGroup(pgid: number): void {

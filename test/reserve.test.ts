@@ -1,7 +1,8 @@
 // `tw reserve`: the id alone on stdout, info recorded, --unique atomic under a race.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { oneLineError, requireBuild, sandbox } from './helpers.js';
+import Database from 'better-sqlite3';
+import { alive, barrier, oneLineError, openFiles, requireBuild, sandbox, until, wchan } from './helpers.js';
 
 before(requireBuild);
 
@@ -58,16 +59,37 @@ test('--unique is free again once the task of that name has ended', async (t) =>
 });
 
 const RACERS = 50;
+/** About how long 50 nodes take to start on 2 busy cores: the barrier opens then. */
+const START_MS = 1500;
 
-test(`${RACERS} racing reserve --unique on a fresh store: exactly one wins, the others name it`, async (t) => {
+test(`${RACERS} racing reserve --unique: exactly one wins, the others name it, none sees a busy store`, async (t) => {
   const s = sandbox(t);
-  const results = await Promise.all(Array.from({ length: RACERS }, () => s.run(['reserve', '--unique', '--name', 'x'], { timeoutMs: 60_000 })));
+  assert.equal(await s.ok(['reserve', '--name', 'other']), '1\n');
+  // Hold the write lock while the racers start, so that they all wait on it and
+  // all go at once when it is released: a reserve that reads before it takes the
+  // lock (a deferred transaction) then fails or lets two through, every time.
+  const holder = new Database(s.db, { timeout: 10_000 });
+  t.after(() => holder.close());
+  holder.exec('BEGIN IMMEDIATE');
+  const pids: number[] = [];
+  const together = barrier(START_MS);
+  const racing = Promise.all(
+    Array.from({ length: RACERS }, () =>
+      s.run(['reserve', '--unique', '--name', 'x'], { timeoutMs: 60_000, ...together, onSpawn: (c) => pids.push(c.pid!) }),
+    ),
+  );
+  const waiting = (pid: number) => !alive(pid) || openFiles(pid).includes(`${s.db}-wal`);
+  await until(() => pids.length === RACERS && pids.every(waiting), { timeoutMs: 30_000, what: 'every racer to open the store' });
+  // Best effort: until each is asleep in SQLite's busy wait (a tw that waits another way still passes).
+  await until(() => pids.every((pid) => !alive(pid) || wchan(pid).includes('nanosleep')), { timeoutMs: 1500 }).catch(() => undefined);
+  holder.exec('COMMIT');
+  const results = await racing;
+
   const winners = results.filter((r) => r.code === 0);
-  const losers = results.filter((r) => r.code === 1);
   const odd = results.filter((r) => r.code !== 0 && r.code !== 1);
   assert.deepEqual(odd.map((r) => [r.code, r.stderr]), [], 'every racer exits 0 or 1');
   assert.equal(winners.length, 1, `winners: ${winners.map((r) => r.stdout.trim()).join(', ')}`);
-  assert.equal(losers.length, RACERS - 1);
+  assert.equal(results.filter((r) => r.code === 1).length, RACERS - 1);
   const winner = winners[0]!.stdout.trim();
   assert.match(winner, /^\d+$/);
   for (const r of results) {
@@ -77,13 +99,14 @@ test(`${RACERS} racing reserve --unique on a fresh store: exactly one wins, the 
       assert.match(r.stderr, new RegExp(`\\b${winner}\\b`), `a loser's message names the winner ${winner}: ${r.stderr}`);
     }
   }
-  const tasks = await s.json(['list', '--all']);
+  const tasks = await s.json(['list', '--all', '--name', 'x']);
   assert.deepEqual(tasks.map((task) => String(task.id)), [winner], 'exactly one task was stored');
 });
 
 test(`${RACERS} racing plain reserves on a fresh store: ${RACERS} distinct ids, all stored`, async (t) => {
   const s = sandbox(t);
-  const results = await Promise.all(Array.from({ length: RACERS }, () => s.run(['reserve', '--name', 'x'], { timeoutMs: 60_000 })));
+  const together = barrier(START_MS);
+  const results = await Promise.all(Array.from({ length: RACERS }, () => s.run(['reserve', '--name', 'x'], { timeoutMs: 60_000, ...together })));
   for (const r of results) {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
