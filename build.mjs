@@ -3,7 +3,7 @@
 // in dist/commands/, required only when that command runs, so `tw --version`
 // parses almost nothing. Native and rarely needed packages stay external.
 import { build } from 'esbuild';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const common = {
@@ -41,13 +41,19 @@ const lazyChildProcess = {
   },
 };
 
-rmSync('dist', { recursive: true, force: true });
+// Build beside dist/ and swap it in, so a tw running meanwhile never finds dist/ half gone.
+const out = `dist.tmp-${process.pid}`;
+rmSync(out, { recursive: true, force: true });
 await Promise.all([
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/main.cjs', plugins: [lazyCommands, lazyChildProcess] }),
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${out}/main.cjs`, plugins: [lazyCommands, lazyChildProcess] }),
   build({
     ...common,
     entryPoints: readdirSync('src/cli/commands').map((f) => `src/cli/commands/${f}`),
-    outdir: 'dist/commands',
+    outdir: `${out}/commands`,
     outExtension: { '.js': '.cjs' },
   }),
 ]);
+const old = `dist.old-${process.pid}`;
+if (existsSync('dist')) renameSync('dist', old);
+renameSync(out, 'dist');
+rmSync(old, { recursive: true, force: true });

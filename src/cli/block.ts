@@ -30,7 +30,7 @@ export async function block(store: Store, ids: number[], _opts: Options, ctx: Co
     for (;;) {
       const now = ctx.now();
       const unsupervised = reap(store, now);
-      const tasks = fetch(store, targets).map((task) => ({ task, live: livenessOf(task, unsupervised, now) }));
+      const tasks = (targets.length ? fetch(store, targets) : []).map((task) => ({ task, live: livenessOf(task, unsupervised, now) }));
       const done = tasks.every(({ task }) => isTerminal(task.state));
       if (live) {
         const lines = tasks.map((t) => liveLine(t.task, t.live, now, colour));

@@ -24,7 +24,8 @@ function command<O>(name: string, summary: string, examples: string[], load: () 
   cmd.action(async (...received: unknown[]) => {
     const self = received[received.length - 1] as Command;
     const run = await load();
-    await run(self.opts<O & object>(), self.args, makeContext(program.opts<{ db?: string }>().db));
+    // With globals: `history prune --name` is declared on history too, and commander gives it to the parent.
+    await run(self.optsWithGlobals<O & object>(), self.args, makeContext(program.opts<{ db?: string }>().db));
   });
   return cmd;
 }

@@ -47,7 +47,7 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   const dispatch = (signal: NodeJS.Signals) => onSignal(signal);
   for (const s of FORWARDED) process.on(s, dispatch);
 
-  const tee = new OutputTee(task.logPath!);
+  const tee = new OutputTee(task.logPath!, opts.warn);
   if (task.feedbackPath) mkdirSync(dirname(task.feedbackPath), { recursive: true, mode: 0o700 });
   const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,
@@ -66,8 +66,8 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
 
   const ref = started;
   const startedAt = Date.now();
-  tee.attach(child.stdout!, opts.tee ? process.stdout : null, false);
-  tee.attach(child.stderr!, opts.tee ? process.stderr : null, true);
+  tee.attach(child.stdout!, opts.tee ? 1 : null, false);
+  tee.attach(child.stderr!, opts.tee ? 2 : null, true);
   if (opts.stdin === 'pipe') {
     child.stdin!.on('error', () => undefined);
     process.stdin.pipe(child.stdin!);

@@ -42,8 +42,12 @@ function openExisting(path: string): Store {
 }
 
 function prepare(db: Database.Database, path: string): void {
-  let version = db.pragma('user_version', { simple: true }) as number;
-  if (version === 0 || version < SCHEMA_VERSION) checkOwnership(db, path, version);
+  // One read transaction, so a racing first user's migration is seen whole or not at all.
+  let version = db.transaction(() => {
+    const v = db.pragma('user_version', { simple: true }) as number;
+    if (v < SCHEMA_VERSION) checkOwnership(db, path, v);
+    return v;
+  })();
   if (version > SCHEMA_VERSION) {
     throw storeError(`${path} was made by a newer tw (schema ${version} > ${SCHEMA_VERSION}); upgrade tw`);
   }
