@@ -1,7 +1,7 @@
 // Bundles the CLI with esbuild into CommonJS (node loads it faster than ESM):
 // dist/main.cjs holds the entry and commander; each command is its own bundle
 // in dist/commands/, required only when that command runs, so `tw --version`
-// parses almost nothing. Native and rarely needed packages stay external.
+// parses almost nothing. better-sqlite3's addon is loaded by path at run time.
 import { build } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 
@@ -11,7 +11,6 @@ const common = {
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['cli-table3'],
   logOverride: { 'empty-import-meta': 'silent' },
   // import() of a command's bundle becomes require(): no ESM loader, no CJS lexer.
   supported: { 'dynamic-import': false },

@@ -58,6 +58,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (task_id, seq)
   ) WITHOUT ROWID;
   `,
+  // 2: stats per name read only this index, never the rows.
+  `
+  CREATE INDEX tasks_name_stats ON tasks (name, ended_at, started_at, state) WHERE ended_at IS NOT NULL;
+  DROP INDEX tasks_name_ended;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -25,7 +25,7 @@ export async function feedback(opts: { json?: boolean }, [idText]: string[], ctx
     return;
   }
   const entries = Object.entries(current.values);
-  if (entries.length) ctx.stdout.write(await renderTable(['KEY', 'VALUE'], entries));
+  if (entries.length) ctx.stdout.write(renderTable(['KEY', 'VALUE'], entries));
   if (progress) ctx.stdout.write(`progress: ${progressText(progress)}\n`);
   if (current.ignored) ctx.stdout.write(`${current.ignored} line(s) ignored\n`);
   if (!entries.length && ctx.stdout.isTTY) ctx.stderr.write(task.feedbackPath ? `no feedback values yet (${task.feedbackPath})\n` : `task ${id} has no feedback file\n`);

@@ -47,7 +47,7 @@ export async function history(opts: ListOptions, _args: string[], ctx: Context):
     duration(t.startedAt === null ? null : t.endedAt! - t.startedAt),
     infoText(t),
   ]);
-  ctx.stdout.write(await renderTable(['ID', 'NAME', 'STATE', 'EXIT', 'STARTED', 'ENDED', 'DURATION', 'INFO'], rows));
+  ctx.stdout.write(renderTable(['ID', 'NAME', 'STATE', 'EXIT', 'STARTED', 'ENDED', 'DURATION', 'INFO'], rows));
 }
 
 export async function prune(opts: { olderThan?: string; keep?: string; name?: string }, _args: string[], ctx: Context): Promise<void> {

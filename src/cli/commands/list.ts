@@ -47,5 +47,5 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
       infoText(t),
     ];
   });
-  ctx.stdout.write(await renderTable(['ID', 'NAME', 'STATE', 'PID', 'CPU%', 'MEM', 'STARTED', 'DURATION', 'PROGRESS', 'HEARTBEAT', 'TIMEOUT', 'INFO'], rows));
+  ctx.stdout.write(renderTable(['ID', 'NAME', 'STATE', 'PID', 'CPU%', 'MEM', 'STARTED', 'DURATION', 'PROGRESS', 'HEARTBEAT', 'TIMEOUT', 'INFO'], rows));
 }

@@ -44,5 +44,5 @@ export async function stats(opts: { name?: string; since?: string; json?: boolea
     duration(r.maxMs),
     r.lastFailure ? `#${r.lastFailure.id} ${r.lastFailure.state} ${instant(Date.parse(r.lastFailure.at))}` : '-',
   ]);
-  ctx.stdout.write(await renderTable(['NAME', 'RUNS', 'OK', 'FAILED', 'TIMED OUT', 'CANCELLED', 'LOST', 'MEDIAN', 'P95', 'MAX', 'LAST FAILURE'], table));
+  ctx.stdout.write(renderTable(['NAME', 'RUNS', 'OK', 'FAILED', 'TIMED OUT', 'CANCELLED', 'LOST', 'MEDIAN', 'P95', 'MAX', 'LAST FAILURE'], table));
 }
