@@ -148,3 +148,20 @@ test('ids are never reused, even after every task row is deleted', async (t) => 
   const all = await s.json(['list', '--all']);
   assert.deepEqual(all.map((task) => task.id), [4]);
 });
+
+test('a store of schema 1 is upgraded in place, its tasks kept', async (t) => {
+  const s = sandbox(t);
+  await s.ok(['launch', '--name', 'old', '--', 'true']);
+  // Put the file back to what schema 1 had: its index, its version.
+  const db = new Database(s.db);
+  db.exec('DROP INDEX tasks_name_stats; CREATE INDEX tasks_name_ended ON tasks (name, ended_at) WHERE ended_at IS NOT NULL');
+  db.pragma('user_version = 1');
+  db.close();
+  const stats = await s.json(['stats', '--name', 'old']);
+  assert.equal(stats[0].runs, 1);
+  const check = new Database(s.db, { readonly: true });
+  assert.equal(check.pragma('user_version', { simple: true }), 2);
+  const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'tasks_%'").pluck().all();
+  assert.ok(indexes.includes('tasks_name_stats') && !indexes.includes('tasks_name_ended'), String(indexes));
+  check.close();
+});
