@@ -157,8 +157,8 @@ test('a store of schema 1 is upgraded in place, its tasks kept', async (t) => {
   db.exec('DROP INDEX tasks_name_stats; CREATE INDEX tasks_name_ended ON tasks (name, ended_at) WHERE ended_at IS NOT NULL');
   db.pragma('user_version = 1');
   db.close();
-  const stats = await s.json(['stats', '--name', 'old']);
-  assert.equal(stats[0].runs, 1);
+  const stats = JSON.parse(await s.ok(['stats', '--name', 'old', '--json'])) as { runs: number }[];
+  assert.equal(stats[0]?.runs, 1);
   const check = new Database(s.db, { readonly: true });
   assert.equal(check.pragma('user_version', { simple: true }), 2);
   const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'tasks_%'").pluck().all();
