@@ -1,5 +1,5 @@
 // Bundles the CLI with esbuild into CommonJS (node loads it faster than ESM):
-// dist/main.cjs holds the entry and commander; each command is its own bundle
+// dist/main.cjs holds the entry and the argument parser; each command is its own bundle
 // in dist/commands/, required only when that command runs, so `tw --version`
 // parses almost nothing. better-sqlite3's addon is loaded by path at run time.
 import { build } from 'esbuild';
@@ -26,25 +26,11 @@ const lazyCommands = {
   },
 };
 
-/** Commander loads child_process at start-up for executable subcommands, which tw does not use: defer it. */
-const lazyChildProcess = {
-  name: 'lazy-child-process',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      args.importer.includes('node_modules/commander') ? { path: 'child_process', namespace: 'lazy' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
-      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
-      loader: 'js',
-    }));
-  },
-};
-
 // Build beside dist/ and swap it in, so a tw running meanwhile never finds dist/ half gone.
 const out = `dist.tmp-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
 await Promise.all([
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${out}/main.cjs`, plugins: [lazyCommands, lazyChildProcess] }),
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${out}/main.cjs`, plugins: [lazyCommands] }),
   build({
     ...common,
     entryPoints: readdirSync('src/cli/commands').map((f) => `src/cli/commands/${f}`),

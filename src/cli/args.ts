@@ -30,6 +30,3 @@ export function parseCount(text: string, what: string): number {
   if (!/^\d+$/.test(text.trim())) throw usageError(`bad ${what} '${text}': use a whole number`);
   return Number(text);
 }
-
-/** Commander's collector for repeatable options. */
-export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

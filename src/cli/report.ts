@@ -1,11 +1,10 @@
 // The one place an error becomes a line on stderr and an exit code.
-import { CommanderError } from 'commander';
 import { ExitCode, isTwError } from '../core/errors.js';
+import { ArgvError } from './argv.js';
 
 export function report(e: unknown, stderr: NodeJS.WritableStream, launch: boolean): number {
-  if (e instanceof CommanderError) {
-    // Commander has already printed its message; help and version are not errors.
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+  if (e instanceof ArgvError) {
+    stderr.write(`tw: ${e.message}\n`);
     return launch ? ExitCode.LaunchFailed : ExitCode.Usage;
   }
   if (isTwError(e)) {
