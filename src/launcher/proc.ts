@@ -9,36 +9,49 @@ export function bootId(): string {
   return (cachedBootId ??= readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
 }
 
-/** Field 22 of /proc/PID/stat (clock ticks since boot), or null if there is no such process. */
-export function startTicks(pid: number): number | null {
+/** The fields of /proc/PID/stat that tw uses, or null if there is no such process. */
+export interface Stat {
+  state: string;
+  pgrp: number;
+  /** The terminal's foreground process group. */
+  tpgid: number;
+  /** utime + stime, in clock ticks. */
+  cpuTicks: number;
+  /** Clock ticks since boot: with the pid, what makes a process unambiguous. */
+  startTicks: number;
+  rssPages: number;
+}
+
+export function readStat(pid: number | string): Stat | null {
+  let text: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may hold spaces and parentheses: count fields after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[19]);
-    return Number.isFinite(ticks) ? ticks : null;
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return null;
   }
+  // comm (field 2) may hold spaces and parentheses: count the fields after the last ')'.
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: f[0]!, pgrp: Number(f[2]), tpgid: Number(f[5]), cpuTicks: Number(f[11]) + Number(f[12]), startTicks: Number(f[19]), rssPages: Number(f[21]) };
 }
 
 export function processRef(pid: number): ProcessRef | null {
-  const ticks = startTicks(pid);
-  return ticks === null ? null : { pid, startTicks: ticks, bootId: bootId() };
+  const stat = readStat(pid);
+  return stat && { pid, startTicks: stat.startTicks, bootId: bootId() };
 }
 
 /** Alive and the very process that was recorded (not a zombie awaiting its parent). */
 export function isAlive(ref: ProcessRef | null): boolean {
   if (!ref || ref.bootId !== bootId()) return false;
-  return startTicks(ref.pid) === ref.startTicks && !isZombie(ref.pid);
+  const stat = readStat(ref.pid);
+  return stat !== null && stat.startTicks === ref.startTicks && stat.state !== 'Z';
 }
 
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
+/** Every process's stat, one pass over /proc. */
+export function* allStats(): Generator<Stat> {
+  for (const entry of readdirSync('/proc')) {
+    if (entry.charCodeAt(0) > 57) continue; // not a pid
+    const stat = readStat(entry);
+    if (stat) yield stat;
   }
 }
 
@@ -54,16 +67,7 @@ export function groupExists(pgid: number): boolean {
 }
 
 function hasLiveMember(pgid: number): boolean {
-  for (const entry of readdirSync('/proc')) {
-    if (entry.charCodeAt(0) > 57) continue; // not a pid
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
-    } catch {
-      // gone since the listing
-    }
-  }
+  for (const stat of allStats()) if (stat.pgrp === pgid && stat.state !== 'Z') return true;
   return false;
 }
 
@@ -74,8 +78,8 @@ function hasLiveMember(pgid: number): boolean {
  */
 export function signalGroup(ref: ProcessRef, signal: NodeJS.Signals): boolean {
   if (ref.bootId !== bootId()) return false;
-  const ticks = startTicks(ref.pid);
-  if (ticks !== null && ticks !== ref.startTicks) return false;
+  const stat = readStat(ref.pid);
+  if (stat !== null && stat.startTicks !== ref.startTicks) return false;
   try {
     process.kill(-ref.pid, signal);
     return true;

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
 import { noSuchTask, TwError, usageError } from '../../core/errors.js';
 import type { Task } from '../../core/task.js';
-import { processRef } from '../../launcher/proc.js';
+import { processRef, readStat } from '../../launcher/proc.js';
 import { supervise } from '../../launcher/supervise.js';
 import { defaultLogPath } from '../../store/location.js';
 import type { LaunchPlan, Store } from '../../store/store.js';
@@ -92,13 +92,8 @@ function claimOrReserve(
  */
 function stdinMode(): 'inherit' | 'pipe' | 'ignore' {
   if (!process.stdin.isTTY) return 'inherit';
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[2] === fields[5] ? 'pipe' : 'ignore'; // pgrp === tpgid: we are in the foreground
-  } catch {
-    return 'ignore';
-  }
+  const self = readStat('self');
+  return self && self.pgrp === self.tpgid ? 'pipe' : 'ignore'; // pipe only from the foreground
 }
 
 /** Reserves the id, starts a copy of tw in its own session to supervise it, prints the id. */
