@@ -33,7 +33,12 @@ export async function block(store: Store, ids: number[], _opts: Options, ctx: Co
       const tasks = (targets.length ? fetch(store, targets) : []).map((task) => ({ task, live: livenessOf(task, unsupervised, now) }));
       const done = tasks.every(({ task }) => isTerminal(task.state));
       if (live) {
-        const lines = tasks.map((t) => liveLine(t.task, t.live, now, colour));
+        // Never wider or taller than the terminal: a wrapped line would break the redraw.
+        const columns = ctx.stdout.columns || 80;
+        const room = Math.max(1, (ctx.stdout.rows || 24) - 1);
+        const shown = tasks.length > room ? tasks.filter((t) => !isTerminal(t.task.state)).slice(0, room - 1) : tasks;
+        const lines = shown.map((t) => liveLine(t.task, t.live, now, colour, columns));
+        if (shown.length < tasks.length) lines.push(`... and ${tasks.length - shown.length} more (${tasks.filter((t) => isTerminal(t.task.state)).length} ended)`.slice(0, columns - 1));
         ctx.stdout.write(`${drawn ? `\x1b[${drawn}A\r\x1b[J` : ''}${lines.join('\n')}\n`);
         drawn = lines.length;
       } else {
@@ -59,12 +64,13 @@ export async function block(store: Store, ids: number[], _opts: Options, ctx: Co
   }
 }
 
-function liveLine(task: Task, live: Liveness | null, now: number, colour: boolean): string {
+function liveLine(task: Task, live: Liveness | null, now: number, colour: boolean, columns: number): string {
   const pct = percentOf(task.progress);
   const filled = pct === null ? 0 : Math.round((BAR * Math.min(100, pct)) / 100);
   const bar = pct === null ? ' '.repeat(BAR) : '#'.repeat(filled) + '.'.repeat(BAR - filled);
   const state = stateText(task, live);
   const elapsed = task.startedAt === null ? '-' : duration((task.endedAt ?? now) - task.startedAt);
   const pctText = pct === null ? '    ' : `${Math.floor(pct).toString().padStart(3)}%`;
-  return `${String(task.id).padStart(6)}  ${task.name.slice(0, 20).padEnd(20)}  [${bar}] ${pctText}  ${elapsed.padStart(7)}  ${paintState(state, colour)}`;
+  const head = `${String(task.id).padStart(6)}  ${task.name.slice(0, 20).padEnd(20)}  [${bar}] ${pctText}  ${elapsed.padStart(7)}  `;
+  return `${head.slice(0, Math.max(0, columns - 1 - state.length))}${paintState(state, colour)}`;
 }
