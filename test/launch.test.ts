@@ -162,6 +162,14 @@ describe('tw launch', { concurrency: 4 }, () => {
     assert.equal(r.stdout, 'line one\nline two\n');
   });
 
+  test('the child can open /dev/stdout, /dev/stderr and /dev/stdin (real pipes, not sockets)', async (t) => {
+    const s = sandbox(t);
+    const r = await s.run(['launch', '--', 'sh', '-c', 'echo out > /dev/stdout; echo err > /dev/stderr; cat /dev/stdin'], { input: 'in\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'out\nin\n');
+    assert.equal(r.stderr, 'err\n');
+  });
+
   test('--unique: a second launch of an active name is refused with 125 and runs nothing', async (t) => {
     const s = sandbox(t);
     assert.equal(await s.ok(['reserve', '--name', 'nightly']), '1\n');

@@ -8,6 +8,7 @@ import { ExitCode, isTwError } from '../core/errors.js';
 import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } from '../core/task.js';
 import type { NewMessage, Store } from '../store/store.js';
 import { FeedbackWatch } from './feedback-watch.js';
+import { makePipes } from './fifo.js';
 import { OutputTee } from './output.js';
 import { processRef, signalGroup, signalNumber } from './proc.js';
 import { terminateGroup } from './terminate.js';
@@ -20,6 +21,8 @@ export interface SuperviseOptions {
   /** Pass the child's output through to ours (foreground), or only to the log (detached). */
   tee: boolean;
   stdin: 'inherit' | 'ignore' | 'pipe';
+  /** A private folder for the named pipes of the child's stdio. */
+  pipeDir: string;
   env: NodeJS.ProcessEnv;
   warn(message: string): void;
 }
@@ -49,11 +52,16 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
 
   const tee = new OutputTee(task.logPath!, opts.warn);
   if (task.feedbackPath) mkdirSync(dirname(task.feedbackPath), { recursive: true, mode: 0o700 });
+  const pipes = makePipes(opts.pipeDir, `${task.id}-${process.pid}`, opts.stdin === 'pipe');
   const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,
-    stdio: [opts.stdin, 'pipe', 'pipe'],
+    stdio: pipes ? [pipes.childFds[0] ?? opts.stdin, pipes.childFds[1], pipes.childFds[2]] : [opts.stdin, 'pipe', 'pipe'],
     env: opts.env,
   });
+  pipes?.release();
+  const stdout = pipes?.stdout ?? child.stdout!;
+  const stderr = pipes?.stderr ?? child.stderr!;
+  const stdin = pipes ? pipes.stdin : child.stdin;
 
   const started = await new Promise<ProcessRef | NodeJS.ErrnoException>((resolve) => {
     child.once('spawn', () => resolve(processRef(child.pid!) ?? { pid: child.pid!, startTicks: -1, bootId: '' }));
@@ -61,16 +69,18 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   });
   if (started instanceof Error) {
     for (const s of FORWARDED) process.off(s, dispatch);
+    for (const stream of [stdout, stderr, stdin]) stream?.destroy();
     return recordSpawnFailure(store, task, started, opts);
   }
 
   const ref = started;
   const startedAt = Date.now();
-  tee.attach(child.stdout!, opts.tee ? 1 : null, false);
-  tee.attach(child.stderr!, opts.tee ? 2 : null, true);
-  if (opts.stdin === 'pipe') {
-    child.stdin!.on('error', () => undefined);
-    process.stdin.pipe(child.stdin!);
+  tee.attach(stdout, opts.tee ? 1 : null, false);
+  tee.attach(stderr, opts.tee ? 2 : null, true);
+  if (stdin) {
+    stdin.on('error', () => stdin.destroy());
+    process.stdin.pipe(stdin, { end: false });
+    process.stdin.once('end', () => stdin.end(() => stdin.destroy()));
   }
 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -142,7 +152,10 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   const endedAt = Date.now();
   if (deadlineTimer) clearTimeout(deadlineTimer);
   if (writeTimer) clearTimeout(writeTimer);
-  if (opts.stdin === 'pipe') process.stdin.unpipe(child.stdin!).destroy();
+  if (stdin) {
+    process.stdin.unpipe(stdin).destroy();
+    stdin.destroy();
+  }
   // The leader is gone; leave none of its group behind.
   await (termination ?? terminateGroup(ref, graceMs));
   await tee.done;

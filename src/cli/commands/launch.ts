@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
 import { noSuchTask, TwError, usageError } from '../../core/errors.js';
 import type { Task } from '../../core/task.js';
@@ -60,6 +60,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   process.exitCode = await supervise(store, task, {
     tee: !detached,
     stdin: detached ? 'ignore' : stdinMode(),
+    pipeDir: join(dirname(resolve(ctx.storePath)), 'run'),
     env,
     warn: (message) => ctx.stderr.write(`tw: ${message}\n`),
   });
