@@ -15,18 +15,8 @@ interface FeedbackJson {
   ignoredLines: number;
 }
 
-const CONTRACT_EXAMPLE = `[info]Starting test
-[playbook]myPlaybook
-[info]
-[heartbeat]
-[testcase_id]001
-[testcase_name]Initialization
-[progress]12
-[progress]15
-[testcase_id]002
-[testcase_name]Setting up topology
-[progress]10
-`;
+/** The contract's example feedback file (PRODUCT.md, "The feedback file"). */
+const CONTRACT_EXAMPLE = readFileSync(new URL('./fixtures/contract-example.txt', import.meta.url), 'utf8');
 
 describe('tw feedback, tw parse, tw logs', { concurrency: true }, () => {
   test('tw feedback: values, progress and ignored lines while running, after the end, and once the file is gone', async (t) => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -15,18 +16,8 @@ import {
 const enc = new TextEncoder();
 const parse = (text: string) => parseBuffer(enc.encode(text));
 
-const CONTRACT_EXAMPLE = `[info]Starting test
-[playbook]myPlaybook
-[info]
-[heartbeat]
-[testcase_id]001
-[testcase_name]Initialization
-[progress]12
-[progress]15
-[testcase_id]002
-[testcase_name]Setting up topology
-[progress]10
-`;
+/** The contract's example feedback file (PRODUCT.md, "The feedback file"). */
+const CONTRACT_EXAMPLE = readFileSync(new URL('./fixtures/contract-example.txt', import.meta.url), 'utf8');
 
 test('the contract example parses to the documented values, in order', () => {
   const { values, ignored } = parse(CONTRACT_EXAMPLE);
