@@ -8,6 +8,8 @@ import { feed, finish, newParser, valuesOf, type ParserState } from './parser.js
 import { parseProgress } from './progress.js';
 
 const CHUNK_BYTES = 256 * 1024;
+const SEAM_BYTES = 64;
+const EMPTY = Buffer.alloc(0);
 
 export interface PollResult {
   /** Size, mtime or identity differ from the last poll: the task is alive. */
@@ -23,6 +25,8 @@ export class FeedbackReader {
   private identity: string | null = null;
   private signature: string | null = null;
   private offset = 0;
+  /** The last bytes read (up to SEAM_BYTES), ending at the offset. */
+  private seam: Buffer = EMPTY;
   private parser: ParserState = newParser();
   private finished = false;
   private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -82,6 +86,18 @@ export class FeedbackReader {
   }
 
   /** Returns an error message, or null once the new bytes are parsed. */
+  /**
+   * A file rewritten in place (`printf ... > file`) to the same length or
+   * longer keeps its identity and does not shrink: the bytes just before the
+   * offset, read again, tell whether what was parsed is still there.
+   */
+  private rewritten(fd: number): boolean {
+    if (this.seam.length === 0) return false;
+    const again = Buffer.alloc(this.seam.length);
+    const got = fs.readSync(fd, again, 0, again.length, this.offset - this.seam.length);
+    return got !== again.length || !again.equals(this.seam);
+  }
+
   private readAppended(toEnd: boolean): string | null {
     let fd: number;
     try {
@@ -95,10 +111,11 @@ export class FeedbackReader {
       const stat = fs.fstatSync(fd, { bigint: true });
       if (!stat.isFile()) return `${this.path} is not a regular file`;
       const identity = identityOf(stat);
-      if (identity !== this.identity || stat.size < BigInt(this.offset)) {
+      if (identity !== this.identity || stat.size < BigInt(this.offset) || this.rewritten(fd)) {
         this.identity = identity;
         this.offset = 0;
         this.parser = newParser();
+        this.seam = EMPTY;
       }
       // A poll stops at the size it saw, so a fast writer cannot keep it
       // reading forever; later bytes bring their own watcher event.
@@ -107,8 +124,10 @@ export class FeedbackReader {
         const want = Math.min(CHUNK_BYTES, limit - this.offset);
         const got = fs.readSync(fd, this.buffer, 0, want, this.offset);
         if (got === 0) break;
-        feed(this.parser, this.buffer.subarray(0, got));
+        const chunk = this.buffer.subarray(0, got);
+        feed(this.parser, chunk);
         this.offset += got;
+        this.seam = Buffer.from(got >= SEAM_BYTES ? chunk.subarray(got - SEAM_BYTES) : Buffer.concat([this.seam, chunk]).subarray(-SEAM_BYTES));
       }
       return null;
     } catch (e) {
