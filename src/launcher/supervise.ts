@@ -51,7 +51,13 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   for (const s of FORWARDED) process.on(s, dispatch);
 
   const tee = new OutputTee(task.logPath!, opts.warn);
-  if (task.feedbackPath) mkdirSync(dirname(task.feedbackPath), { recursive: true, mode: 0o700 });
+  if (task.feedbackPath) {
+    try {
+      mkdirSync(dirname(task.feedbackPath), { recursive: true, mode: 0o700 });
+    } catch (e) {
+      opts.warn(`warning: cannot make the folder of the feedback file ${task.feedbackPath} (${(e as NodeJS.ErrnoException).code}); no heartbeat can arrive`);
+    }
+  }
   const pipes = makePipes(opts.pipeDir, `${task.id}-${process.pid}`, opts.stdin === 'pipe');
   const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,

@@ -1,7 +1,7 @@
 // Opening the store: folder and file created private on first use, schema
 // checked and migrated, and every SQLite failure turned into one line, exit 3.
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { isTwError, storeError } from '../core/errors.js';
@@ -22,10 +22,34 @@ export function openStore(path: string): Store {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(path, 'wx', 0o600));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return openExisting(path);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      checkHeader(path);
+      return openExisting(path);
+    }
     throw storeError(`cannot create the store ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   return openExisting(path);
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** SQLite takes a short non-empty file for a new database and overwrites it: refuse anything that is not one. */
+function checkHeader(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return; // SQLite's own open reports it (permissions, a folder) as a store error
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw storeError(`${path} is not a tw store (not a regular file)`);
+    const head = Buffer.alloc(SQLITE_HEADER.length);
+    const got = readSync(fd, head, 0, head.length, 0);
+    if (got > 0 && !head.subarray(0, got).equals(SQLITE_HEADER.subarray(0, got))) throw storeError(`${path} is not a tw store (not an SQLite file)`);
+    if (got > 0 && got < head.length) throw storeError(`${path} is not a tw store or is truncated`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function openExisting(path: string): Store {

@@ -36,6 +36,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   const name = opts.name ?? basename(argv[0]!);
   const logPath = opts.log === undefined ? null : resolve(opts.log);
   const feedbackPath = opts.feedback === undefined ? null : opts.feedback === true ? 'auto' : resolve(opts.feedback);
+  if (logPath !== null) checkWritable(logPath);
   const store = await ctx.openStore();
 
   if (opts.detach && !opts.supervise) {
@@ -64,6 +65,16 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
     env,
     warn: (message) => ctx.stderr.write(`tw: ${message}\n`),
   });
+}
+
+/** A log path the user named must be writable before any task is recorded. */
+function checkWritable(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'a', 0o600));
+  } catch (e) {
+    throw new TwError(`cannot write the log ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
 }
 
 function claimOrReserve(
