@@ -224,6 +224,11 @@ export class SqliteStore implements Store {
     return [...out.values()];
   }
 
+  snapshot<T>(read: () => T): T {
+    // A read transaction: in WAL mode it sees one commit's state and never waits for writers.
+    return this.db.transaction(read).deferred();
+  }
+
   changeCounter(): number {
     return this.db.pragma('data_version', { simple: true }) as number;
   }

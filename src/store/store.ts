@@ -104,6 +104,8 @@ export interface Store {
   events(id: number): TaskEvent[];
   prune(rule: PruneRule, name?: string): PruneResult;
   stats(name: string | undefined, endedSince: number | undefined): NameStats[];
+  /** Runs reads that must see one consistent state of the store (no write may land between them). */
+  snapshot<T>(read: () => T): T;
   /** Changes whenever another connection commits: cheap to poll. */
   changeCounter(): number;
   close(): void;

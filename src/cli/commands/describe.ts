@@ -24,15 +24,18 @@ export async function describe(opts: Options, args: string[], ctx: Context): Pro
   }
   const now = ctx.now();
   const unsupervised = reap(store, now);
-  let tasks = fetch(store, ids);
-  if (opts.nc) tasks = tasks.filter((t) => t.state !== 'succeeded');
+  // Tasks, messages and events from one snapshot: never a task whose story has moved on without it.
+  const shown = store.snapshot(() => {
+    const tasks = fetch(store, ids).filter((t) => !opts.nc || t.state !== 'succeeded');
+    const story = opts.json || opts.showAll;
+    return tasks.map((task) => ({ task, live: livenessOf(task, unsupervised, now), story: story ? { messages: store.messages(task.id), events: store.events(task.id) } : undefined }));
+  });
   if (opts.json) {
-    const out = tasks.map((t) => taskJson(t, livenessOf(t, unsupervised, now), now, { messages: store.messages(t.id), events: store.events(t.id) }));
-    ctx.stdout.write(`${JSON.stringify(out)}\n`);
+    ctx.stdout.write(`${JSON.stringify(shown.map((s) => taskJson(s.task, s.live, now, s.story)))}\n`);
     return;
   }
-  const lines = summaryLines(tasks.map((task) => ({ task, live: livenessOf(task, unsupervised, now) })), colourOn(ctx.stdout, ctx.env));
-  const out = opts.showAll ? lines.flatMap((line, i) => [line, ...storyLines(store.messages(tasks[i]!.id), store.events(tasks[i]!.id))]) : lines;
+  const lines = summaryLines(shown, colourOn(ctx.stdout, ctx.env));
+  const out = opts.showAll ? lines.flatMap((line, i) => [line, ...storyLines(shown[i]!.story!.messages, shown[i]!.story!.events)]) : lines;
   if (out.length) ctx.stdout.write(`${out.join('\n')}\n`);
 }
 
