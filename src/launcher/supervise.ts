@@ -1,6 +1,5 @@
 // The launcher's one event loop: the child's exit, the feedback watcher, one
 // timer for the next deadline, and the signals sent to the launcher.
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatDuration } from '../core/duration.js';
@@ -10,6 +9,7 @@ import type { NewMessage, Store } from '../store/store.js';
 import { FeedbackWatch } from './feedback-watch.js';
 import { makePipes } from './fifo.js';
 import { OutputTee } from './output.js';
+import { startGated } from './start.js';
 import { processRef, signalGroup, signalNumber } from './proc.js';
 import { terminateGroup } from './terminate.js';
 
@@ -59,12 +59,18 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
     }
   }
   const pipes = makePipes(opts.pipeDir, `${task.id}-${process.pid}`, opts.stdin === 'pipe');
-  const child = spawn(argv[0]!, argv.slice(1), {
-    detached: true,
-    stdio: pipes ? [pipes.childFds[0] ?? opts.stdin, pipes.childFds[1], pipes.childFds[2]] : [opts.stdin, 'pipe', 'pipe'],
-    env: opts.env,
-  });
+  const stdio: [number | 'inherit' | 'ignore' | 'pipe', number | 'pipe', number | 'pipe'] = pipes
+    ? [pipes.childFds[0] ?? opts.stdin, pipes.childFds[1], pipes.childFds[2]]
+    : [opts.stdin, 'pipe', 'pipe'];
+  const gated = startGated(argv, stdio, opts.env, task.cwd ?? process.cwd());
   pipes?.release();
+  const failed = (exitCode: number, why: string): number => {
+    for (const s of FORWARDED) process.off(s, dispatch);
+    for (const stream of [pipes?.stdout, pipes?.stderr, pipes?.stdin]) stream?.destroy();
+    return recordSpawnFailure(store, task, exitCode, why, opts);
+  };
+  if (!('child' in gated)) return failed(gated.exitCode, gated.why);
+  const child = gated.child;
   const stdout = pipes?.stdout ?? child.stdout!;
   const stderr = pipes?.stderr ?? child.stderr!;
   const stdin = pipes ? pipes.stdin : child.stdin;
@@ -73,11 +79,7 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
     child.once('spawn', () => resolve(processRef(child.pid!) ?? { pid: child.pid!, startTicks: -1, bootId: '' }));
     child.once('error', (e: NodeJS.ErrnoException) => resolve(e));
   });
-  if (started instanceof Error) {
-    for (const s of FORWARDED) process.off(s, dispatch);
-    for (const stream of [stdout, stderr, stdin]) stream?.destroy();
-    return recordSpawnFailure(store, task, started, opts);
-  }
+  if (started instanceof Error) return failed(ExitCode.LaunchFailed, started.message);
 
   const ref = started;
   const startedAt = Date.now();
@@ -108,8 +110,9 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
     await terminateGroup(ref, 0);
     throw e;
   }
-  // Cancelled between claim and start: this run must not go on.
-  if (!recordedStart) terminate('signal', 'cancelled before it started');
+  // Cancelled between claim and start: this run must not go on (its gate stays shut).
+  if (recordedStart) gated.open();
+  else terminate('signal', 'cancelled before it started');
 
   // Heartbeats: kept in memory at once, written at most once a second.
   let lastBeat = startedAt;
@@ -203,12 +206,8 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   return launchExitCode(end, signalNumber);
 }
 
-function recordSpawnFailure(store: Store, task: Task, error: NodeJS.ErrnoException, opts: SuperviseOptions): number {
-  const exitCode = error.code === 'ENOENT' ? ExitCode.NotFound : error.code === 'EACCES' ? ExitCode.NotExecutable : ExitCode.LaunchFailed;
-  const why =
-    exitCode === ExitCode.NotFound ? 'command not found' : exitCode === ExitCode.NotExecutable ? 'permission denied' : error.message;
-  const text = `${task.command![0]}: ${why}`;
-  opts.warn(text);
+function recordSpawnFailure(store: Store, task: Task, exitCode: number, why: string, opts: SuperviseOptions): number {
+  opts.warn(`${task.command![0]}: ${why}`);
   try {
     store.recordEnd(task.id, {
       state: 'failed',
