@@ -192,36 +192,39 @@ export class SqliteStore implements Store {
       });
       if (batch < PRUNE_BATCH) break;
     }
-    if (result.deleted > 0) this.db.pragma('incremental_vacuum');
+    if (result.deleted > 0) {
+      // Give the freed pages back to the file system, then fold the WAL in and cut it back.
+      this.db.pragma('incremental_vacuum');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
     return result;
   }
 
   stats(name: string | undefined, endedSince: number | undefined): NameStats[] {
-    // Three queries that the (name, ended_at, started_at, state) index answers alone, without the rows.
-    const { where, params } = whereOf({ name, endedSince, terminal: true });
-    const out = new Map<string, NameStats>();
-    const of = (n: string): NameStats => {
-      let s = out.get(n);
-      if (!s) {
-        const byState = Object.fromEntries(TERMINAL_STATES.map((t) => [t, 0])) as Record<TerminalState, number>;
-        out.set(n, (s = { name: n, runs: 0, byState, durationsMs: [], lastFailure: null }));
-      }
-      return s;
-    };
-    const rows = <T>(sql: string) => this.db.prepare(sql).raw().all(...params) as T[];
-    for (const [n, state, count] of rows<[string, TerminalState, number]>(`SELECT name, state, count(*) FROM tasks ${where} GROUP BY name, state ORDER BY name`)) {
-      const s = of(n);
-      s.runs += count;
-      s.byState[state] = count;
+    // Each query is answered by the (name, ended_at, started_at, state) index alone, without
+    // the rows; it is named, since the planner may take (name, state) and read every row.
+    const from = 'FROM tasks INDEXED BY tasks_name_stats WHERE ended_at IS NOT NULL AND name = ?';
+    const since = endedSince === undefined ? '' : ' AND ended_at >= ?';
+    const extra = endedSince === undefined ? [] : [endedSince];
+    const names =
+      name !== undefined
+        ? [name]
+        : (this.db.prepare(`SELECT DISTINCT name FROM tasks INDEXED BY tasks_name_stats WHERE ended_at IS NOT NULL${since}`).pluck().all(...extra) as string[]);
+    const counts = this.sql(`SELECT count(*), ${TERMINAL_STATES.map((t) => `sum(state = '${t}')`).join(', ')} ${from}${since}`).raw();
+    const durations = this.sql(`SELECT ended_at - started_at ${from}${since} AND started_at IS NOT NULL`).pluck();
+    const failure = this.sql(`SELECT id, state, max(ended_at) ${from}${since} AND state != 'succeeded'`).raw();
+    const out: NameStats[] = [];
+    for (const n of names) {
+      const [runs, ...perState] = counts.get(n, ...extra) as number[];
+      if (!runs) continue;
+      const byState = Object.fromEntries(TERMINAL_STATES.map((t, i) => [t, perState[i] ?? 0])) as Record<TerminalState, number>;
+      // A typed array sorts numbers natively, many times faster than an array with a comparator.
+      const durationsMs = Float64Array.from(durations.all(n, ...extra) as number[]).sort();
+      const [id, state, at] = failure.get(n, ...extra) as [number | null, TerminalState, number];
+      const lastFailure = id === null ? null : { id, at, state, exitCode: this.row(id)?.exitCode ?? null };
+      out.push({ name: n, runs, byState, durationsMs, lastFailure });
     }
-    for (const [n, ms] of rows<[string, number]>(`SELECT name, ended_at - started_at FROM tasks ${where} AND started_at IS NOT NULL`)) {
-      of(n).durationsMs.push(ms);
-    }
-    const failures = rows<[number, string, TerminalState, number]>(
-      `SELECT id, name, state, max(ended_at) FROM tasks ${where} AND state != 'succeeded' GROUP BY name`,
-    );
-    for (const [id, n, state, at] of failures) of(n).lastFailure = { id, at, state, exitCode: this.row(id)?.exitCode ?? null };
-    return [...out.values()];
+    return out;
   }
 
   snapshot<T>(read: () => T): T {

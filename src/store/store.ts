@@ -81,7 +81,8 @@ export interface NameStats {
   name: string;
   runs: number;
   byState: Record<TerminalState, number>;
-  durationsMs: number[];
+  /** Every run's duration, sorted ascending. */
+  durationsMs: Float64Array;
   lastFailure: { id: number; at: number; state: TerminalState; exitCode: number | null } | null;
 }
 

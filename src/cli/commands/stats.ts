@@ -5,13 +5,13 @@ import type { Context } from '../context.js';
 import { duration, instant, renderTable } from '../format.js';
 
 /** The value at quantile q of sorted numbers (nearest rank). */
-export function quantile(sorted: readonly number[], q: number): number | null {
+export function quantile(sorted: ArrayLike<number>, q: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
 function summarise(s: NameStats) {
-  const sorted = [...s.durationsMs].sort((a, b) => a - b);
+  const sorted = s.durationsMs;
   return {
     name: s.name,
     runs: s.runs,
