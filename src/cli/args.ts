@@ -27,6 +27,6 @@ export function parseStates(values: readonly string[] = []): State[] {
 }
 
 export function parseCount(text: string, what: string): number {
-  if (!/^\d+$/.test(text.trim())) throw usageError(`bad ${what} '${text}': use a whole number`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) throw usageError(`bad ${what} '${text}': use a whole number`);
   return Number(text);
 }

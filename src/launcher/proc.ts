@@ -72,14 +72,22 @@ function hasLiveMember(pgid: number): boolean {
 }
 
 /**
- * Signals the child's whole process group, but only if the group is still the
- * task's: its leader is the recorded process, or the leader is gone and no
- * other process has taken its pid (then the group's members are the task's).
+ * Whether the process group led by (or once led by) the recorded process is
+ * still the task's: its leader is that very process, or the leader is gone and
+ * no other process has taken its pid (then the group's members are the task's).
  */
-export function signalGroup(ref: ProcessRef, signal: NodeJS.Signals): boolean {
+export function isOurGroup(ref: ProcessRef): boolean {
   if (ref.bootId !== bootId()) return false;
   const stat = readStat(ref.pid);
-  if (stat !== null && stat.startTicks !== ref.startTicks) return false;
+  return stat === null || stat.startTicks === ref.startTicks;
+}
+
+/** Some process of the task's group still runs (the leader, or what it left behind). */
+export const groupAlive = (ref: ProcessRef | null): boolean => ref !== null && isOurGroup(ref) && groupExists(ref.pid);
+
+/** Signals the child's whole process group, only while it is still the task's. */
+export function signalGroup(ref: ProcessRef, signal: NodeJS.Signals): boolean {
+  if (!isOurGroup(ref)) return false;
   try {
     process.kill(-ref.pid, signal);
     return true;

@@ -1,7 +1,7 @@
 // Noticing, from any tw process, what happened to tasks whose launcher is gone.
 import { ACTIVE_STATES, liveness, type Liveness, type Task } from '../core/task.js';
 import type { Store } from '../store/store.js';
-import { isAlive } from './proc.js';
+import { groupAlive, isAlive } from './proc.js';
 
 /**
  * Records `lost` for every active task whose launcher and child are both
@@ -12,7 +12,8 @@ export function reap(store: Store, now: number): Set<number> {
   const unsupervised = new Set<number>();
   for (const task of store.find({ states: ACTIVE_STATES })) {
     if (!task.launcher || isAlive(task.launcher)) continue;
-    if (task.state === 'running' && isAlive(task.child)) {
+    // Not lost while anything of its group runs: the leader, or what it left behind (still cancellable).
+    if (task.state === 'running' && (isAlive(task.child) || groupAlive(task.child))) {
       unsupervised.add(task.id);
       continue;
     }

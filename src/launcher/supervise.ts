@@ -16,6 +16,10 @@ import { terminateGroup } from './terminate.js';
 const HEARTBEAT_WRITE_MS = 1000;
 const STACKTRACE_LINES = 20;
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** setTimeout's limit (about 24.8 days); a later deadline is reached by re-arming. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const LEFTOVER_OUTPUT_MS = 500;
+const delay = (ms: number): Promise<false> => new Promise((resolve) => setTimeout(() => resolve(false), ms).unref());
 
 export interface SuperviseOptions {
   /** Pass the child's output through to ours (foreground), or only to the log (detached). */
@@ -145,7 +149,7 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
           ? `killed after ${formatDuration(Date.now() - lastBeat)} without heartbeat (timeout ${formatDuration(timeoutMs)})`
           : `killed after its time limit of ${formatDuration(timeoutMs)}`;
         terminate('timeout', text);
-      }, Math.max(0, deadline() - Date.now()));
+      }, Math.min(MAX_TIMER_MS, Math.max(0, deadline() - Date.now())));
     };
     arm();
   }
@@ -159,6 +163,8 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
 
   const { code, signal } = await exited;
   const endedAt = Date.now();
+  // The outcome is settled: a signal now only stops the waiting for output below.
+  onSignal = () => tee.abandon();
   if (deadlineTimer) clearTimeout(deadlineTimer);
   if (writeTimer) clearTimeout(writeTimer);
   if (stdin) {
@@ -167,7 +173,15 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   }
   // The leader is gone; leave none of its group behind.
   await (termination ?? terminateGroup(ref, graceMs));
-  await tee.done;
+  // A process outside the group (setsid) may still hold the output open: read it only a moment
+  // longer. A slow reader of ours is waited for, as any pipeline would.
+  while (!(await Promise.race([tee.closed.then(() => true), delay(LEFTOVER_OUTPUT_MS)]))) {
+    if (tee.writing) continue;
+    opts.warn(`warning: a process outside task ${task.id}'s group still holds its output; no longer reading it`);
+    tee.stopReading();
+    break;
+  }
+  await tee.done();
   watch?.close();
   for (const s of FORWARDED) process.off(s, dispatch);
 

@@ -1,12 +1,13 @@
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** `--db`, else `$TW_DB`, else `$XDG_STATE_HOME/tw/tw.db`, else `~/.local/state/tw/tw.db`. */
 export function resolveStorePath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  if (flag) return flag;
-  if (env.TW_DB) return env.TW_DB;
+  // Absolute: the paths of logs and feedback files beside it are recorded and handed to children.
+  if (flag) return resolve(flag);
+  if (env.TW_DB) return resolve(env.TW_DB);
   const stateHome = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  return join(stateHome, 'tw', 'tw.db');
+  return resolve(stateHome, 'tw', 'tw.db');
 }
 
 /** Where a task's files live when the user names no path: beside the store. */

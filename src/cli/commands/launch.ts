@@ -6,6 +6,7 @@ import { parseDuration } from '../../core/duration.js';
 import { noSuchTask, TwError, usageError } from '../../core/errors.js';
 import type { Task } from '../../core/task.js';
 import { processRef, readStat } from '../../launcher/proc.js';
+import { reap } from '../../launcher/reap.js';
 import { supervise } from '../../launcher/supervise.js';
 import { defaultLogPath } from '../../store/location.js';
 import type { LaunchPlan, Store } from '../../store/store.js';
@@ -77,24 +78,34 @@ function checkWritable(path: string): void {
   }
 }
 
-function claimOrReserve(
-  store: Store,
-  plan: LaunchPlan,
-  want: { id: number | undefined; name: string; info: Record<string, string>; unique: boolean },
-  now: number,
-): Task {
-  if (want.id !== undefined) {
-    const claimed = store.claim(want.id, plan);
-    if (claimed.ok) return claimed.task;
-    if (!claimed.task) throw noSuchTask(want.id);
-    const why = claimed.task.state === 'reserved' ? 'already taken by another launcher' : `already ${claimed.task.state}`;
-    throw new TwError(`task ${want.id} is ${why}; only a reserved task can be launched with --id`);
-  }
+interface Want {
+  name: string;
+  info: Record<string, string>;
+  unique: boolean;
+  id: number | undefined;
+}
+
+function claimOrReserve(store: Store, plan: LaunchPlan, want: Want, now: number): Task {
+  if (want.id === undefined) return reserveOrRefuse(store, want, plan, now);
+  const claimed = store.claim(want.id, plan);
+  if (!claimed.ok) refuseId(want.id, claimed.task);
+  return claimed.task;
+}
+
+/** Reserves (and, with a plan, claims) a new task, or refuses as `--unique` says. */
+function reserveOrRefuse(store: Store, want: Want, plan: LaunchPlan | undefined, now: number): Task {
+  // A task whose launcher died must not hold its name: notice it first.
+  if (want.unique) reap(store, now);
   const reserved = store.reserve({ name: want.name, info: want.info, unique: want.unique, launch: plan }, now);
-  if (!reserved.ok) {
-    throw new TwError(`task ${reserved.conflict.id} named '${want.name}' is already ${reserved.conflict.state}; not launching another`);
-  }
+  if (!reserved.ok) throw new TwError(`task ${reserved.conflict.id} named '${want.name}' is already ${reserved.conflict.state}; not launching another`);
   return reserved.task;
+}
+
+/** Why `--id` cannot take this task: only a reserved task no launcher has taken can be launched. */
+function refuseId(id: number, task: Task | null): never {
+  if (!task) throw noSuchTask(id);
+  const why = task.state === 'reserved' ? 'already taken by another launcher' : `already ${task.state}`;
+  throw new TwError(`task ${id} is ${why}; only a reserved task can be launched with --id`);
 }
 
 /**
@@ -111,20 +122,14 @@ function stdinMode(): 'inherit' | 'pipe' | 'ignore' {
 /** Reserves the id, starts a copy of tw in its own session to supervise it, prints the id. */
 function detach(
   store: Store,
-  want: { name: string; info: Record<string, string>; unique: boolean; id: number | undefined; logPath: string | null; argv: string[]; forward: string[] },
+  want: Want & { logPath: string | null; argv: string[]; forward: string[] },
   ctx: Context,
 ): void {
   let id = want.id;
-  if (id === undefined) {
-    const reserved = store.reserve({ name: want.name, info: want.info, unique: want.unique }, ctx.now());
-    if (!reserved.ok) {
-      throw new TwError(`task ${reserved.conflict.id} named '${want.name}' is already ${reserved.conflict.state}; not launching another`);
-    }
-    id = reserved.task.id;
-  } else {
+  if (id === undefined) id = reserveOrRefuse(store, want, undefined, ctx.now()).id;
+  else {
     const task = store.get(id);
-    if (!task) throw noSuchTask(id);
-    if (task.state !== 'reserved' || task.launcher) throw new TwError(`task ${id} is already ${task.state}; only a reserved task can be launched with --id`);
+    if (!task || task.state !== 'reserved' || task.launcher) refuseId(id, task);
   }
   const logPath = want.logPath ?? defaultLogPath(ctx.storePath, id);
   mkdirSync(dirname(logPath), { recursive: true, mode: 0o700 });
