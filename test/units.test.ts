@@ -53,14 +53,13 @@ test('formatInstant prints UTC like 2026/11/22 20:51:07 UTC', () => {
   assert.equal(formatInstant(0), '1970/01/01 00:00:00 UTC');
 });
 
-const end = (over: Partial<ChildEnd>): ChildEnd => ({ exitCode: 0, signal: null, timedOut: false, cancelled: false, spawnFailed: false, ...over });
+const end = (over: Partial<ChildEnd>): ChildEnd => ({ exitCode: 0, signal: null, timedOut: false, cancelled: false, ...over });
 
 test('endState: timeout wins over cancel, which wins over the exit code', () => {
   assert.equal(endState(end({})), 'succeeded');
   assert.equal(endState(end({ exitCode: 7 })), 'failed');
   assert.equal(endState(end({ exitCode: null, signal: 'SIGKILL' })), 'failed');
-  assert.equal(endState(end({ exitCode: 127, spawnFailed: true })), 'failed');
-  assert.equal(endState(end({ exitCode: 0, spawnFailed: true })), 'failed');
+  assert.equal(endState(end({ exitCode: 127 })), 'failed');
   assert.equal(endState(end({ exitCode: null, signal: 'SIGTERM', cancelled: true })), 'cancelled');
   assert.equal(endState(end({ exitCode: 0, cancelled: true })), 'cancelled');
   assert.equal(endState(end({ exitCode: null, signal: 'SIGTERM', timedOut: true })), 'timed_out');

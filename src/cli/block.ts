@@ -1,11 +1,11 @@
 // `tw describe --block`: wait until every named task is terminal; a live view
 // with progress bars on a terminal, one plain line per change when piped.
 import { ExitCode, TwError } from '../core/errors.js';
-import { ACTIVE_STATES, isTerminal, percentOf, type Liveness, type Task } from '../core/task.js';
+import { ACTIVE_STATES, durationMs, isTerminal, percentOf, type Liveness, type Task } from '../core/task.js';
 import { livenessOf, reap } from '../launcher/reap.js';
 import type { Store } from '../store/store.js';
 import type { Context } from './context.js';
-import { fetch, type Options } from './commands/describe.js';
+import { fetch } from './commands/describe.js';
 import { summaryLines } from './describe-lines.js';
 import { colourOn, duration, paintState, stateText } from './format.js';
 import { StoreWatch } from './store-watch.js';
@@ -13,10 +13,11 @@ import { StoreWatch } from './store-watch.js';
 const FALLBACK_MS = 1000;
 const BAR = 24;
 
-export async function block(store: Store, ids: number[], _opts: Options, ctx: Context): Promise<void> {
+/** Waits, and returns the ids waited for; the exit code says whether all succeeded. `quiet`: draw nothing. */
+export async function block(store: Store, ids: number[], quiet: boolean, ctx: Context): Promise<number[]> {
   reap(store, ctx.now());
   const targets = ids.length ? fetch(store, ids).map((t) => t.id) : store.find({ states: ACTIVE_STATES }).map((t) => t.id);
-  const live = Boolean(ctx.stdout.isTTY);
+  const live = !quiet && Boolean(ctx.stdout.isTTY);
   const colour = colourOn(ctx.stdout, ctx.env);
   const stop = new AbortController();
   const onInterrupt = () => stop.abort();
@@ -41,7 +42,7 @@ export async function block(store: Store, ids: number[], _opts: Options, ctx: Co
         if (shown.length < tasks.length) lines.push(`... and ${tasks.length - shown.length} more (${tasks.filter((t) => isTerminal(t.task.state)).length} ended)`.slice(0, columns - 1));
         ctx.stdout.write(`${drawn ? `\x1b[${drawn}A\r\x1b[J` : ''}${lines.join('\n')}\n`);
         drawn = lines.length;
-      } else {
+      } else if (!quiet) {
         const lines = summaryLines(tasks, false);
         tasks.forEach(({ task, live: l }, i) => {
           const key = `${stateText(task, l)} ${JSON.stringify(task.progress)}`;
@@ -51,7 +52,7 @@ export async function block(store: Store, ids: number[], _opts: Options, ctx: Co
       }
       if (done) {
         process.exitCode = tasks.every(({ task }) => task.state === 'succeeded') ? ExitCode.Ok : ExitCode.Refused;
-        return;
+        return targets;
       }
       if (stop.signal.aborted) throw new TwError('interrupted; the tasks go on', 130);
       await watch.next(FALLBACK_MS, stop.signal);
@@ -69,7 +70,7 @@ function liveLine(task: Task, live: Liveness | null, now: number, colour: boolea
   const filled = pct === null ? 0 : Math.round((BAR * Math.min(100, pct)) / 100);
   const bar = pct === null ? ' '.repeat(BAR) : '#'.repeat(filled) + '.'.repeat(BAR - filled);
   const state = stateText(task, live);
-  const elapsed = task.startedAt === null ? '-' : duration((task.endedAt ?? now) - task.startedAt);
+  const elapsed = duration(durationMs(task, now));
   const pctText = pct === null ? '    ' : `${Math.floor(pct).toString().padStart(3)}%`;
   const head = `${String(task.id).padStart(6)}  ${task.name.slice(0, 20).padEnd(20)}  [${bar}] ${pctText}  ${elapsed.padStart(7)}  `;
   return `${head.slice(0, Math.max(0, columns - 1 - state.length))}${paintState(state, colour)}`;

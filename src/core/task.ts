@@ -1,4 +1,5 @@
 // The task as every part of tw sees it, and the state rules as pure functions.
+import { ExitCode } from './errors.js';
 
 export const ACTIVE_STATES = ['reserved', 'running'] as const;
 export const TERMINAL_STATES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'lost'] as const;
@@ -73,14 +74,12 @@ export interface ChildEnd {
   signal: string | null;
   timedOut: boolean;
   cancelled: boolean;
-  /** The command could not be started at all (not found, not executable). */
-  spawnFailed: boolean;
 }
 
 export function endState(end: ChildEnd): TerminalState {
   if (end.timedOut) return 'timed_out';
   if (end.cancelled) return 'cancelled';
-  return end.exitCode === 0 && !end.spawnFailed ? 'succeeded' : 'failed';
+  return end.exitCode === 0 ? 'succeeded' : 'failed';
 }
 
 /**
@@ -112,7 +111,7 @@ export function percentOf(progress: Progress | null): number | null {
 
 /** The exit code `tw launch` returns for a child that ended this way. */
 export function launchExitCode(end: ChildEnd, signalNumber: (name: string) => number): number {
-  if (end.timedOut) return 124;
+  if (end.timedOut) return ExitCode.TimedOut;
   if (end.signal) return 128 + signalNumber(end.signal);
   return end.exitCode ?? 1;
 }

@@ -85,7 +85,6 @@ export class FeedbackReader {
     return { changed, exists: false, error };
   }
 
-  /** Returns an error message, or null once the new bytes are parsed. */
   /**
    * A file rewritten in place (`printf ... > file`) to the same length or
    * longer keeps its identity and does not shrink: the bytes just before the
@@ -98,6 +97,7 @@ export class FeedbackReader {
     return got !== again.length || !again.equals(this.seam);
   }
 
+  /** Returns an error message, or null once the new bytes are parsed. */
   private readAppended(toEnd: boolean): string | null {
     let fd: number;
     try {

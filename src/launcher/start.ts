@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess, type StdioNull, type StdioPipe } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
+import { ExitCode } from '../core/errors.js';
 
 const GATE = 'IFS= read -r _ <&3 || exit 125; exec "$@" 3<&-';
 
@@ -41,5 +42,5 @@ export function findCommand(command: string, path: string | undefined, cwd: stri
       denied ??= isFile ? 'permission denied' : 'is a folder';
     }
   }
-  return denied ? { exitCode: 126, why: denied } : { exitCode: 127, why: 'command not found' };
+  return denied ? { exitCode: ExitCode.NotExecutable, why: denied } : { exitCode: ExitCode.NotFound, why: 'command not found' };
 }

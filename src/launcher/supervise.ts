@@ -191,7 +191,6 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
     signal,
     timedOut: stop?.why === 'timeout',
     cancelled: stop?.why === 'signal' || cancelRequested,
-    spawnFailed: false,
   };
   const state = endState(end);
   const how = signal ? `killed by signal ${signalNumber(signal)} (${signal})` : `exited with code ${code}`;

@@ -47,7 +47,7 @@ export interface End {
   reason: string;
   exitCode?: number | null;
   signal?: string | null;
-  /** Only for a task that never started: the run counts from this instant. */
+  /** The final feedback values and progress, when the launcher read them one last time. */
   feedback?: Feedback | null;
   progress?: Progress | null;
   ignoredLines?: number;

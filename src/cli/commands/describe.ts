@@ -20,8 +20,16 @@ export async function describe(opts: Options, args: string[], ctx: Context): Pro
   const store = await ctx.openStore();
   if (opts.block) {
     const { block } = await import('../block.js');
-    return block(store, ids, opts, ctx);
+    // With --json the wait is silent and the JSON follows; --nc and --show-all describe the ends.
+    const targets = await block(store, ids, Boolean(opts.json), ctx);
+    if (opts.json && !targets.length) ctx.stdout.write('[]\n');
+    if ((opts.json || opts.showAll || opts.nc) && targets.length) render(store, targets, opts, ctx);
+    return;
   }
+  render(store, ids, opts, ctx);
+}
+
+function render(store: Store, ids: number[], opts: Options, ctx: Context): void {
   const now = ctx.now();
   const unsupervised = reap(store, now);
   // Tasks, messages and events from one snapshot: never a task whose story has moved on without it.

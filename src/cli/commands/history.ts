@@ -3,7 +3,7 @@ import { dirname, join, relative, isAbsolute } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
 import { usageError } from '../../core/errors.js';
 import { taskJson } from '../../core/json.js';
-import { TERMINAL_STATES, type TerminalState } from '../../core/task.js';
+import { durationMs, TERMINAL_STATES, type TerminalState } from '../../core/task.js';
 import { reap } from '../../launcher/reap.js';
 import type { PruneRule } from '../../store/store.js';
 import { parseCount, parseStates } from '../args.js';
@@ -44,7 +44,7 @@ export async function history(opts: ListOptions, _args: string[], ctx: Context):
     t.exitCode === null ? (t.signal ?? '-') : String(t.exitCode),
     instant(t.startedAt),
     instant(t.endedAt),
-    duration(t.startedAt === null ? null : t.endedAt! - t.startedAt),
+    duration(durationMs(t, now)),
     infoText(t),
   ]);
   ctx.stdout.write(renderTable(['ID', 'NAME', 'STATE', 'EXIT', 'STARTED', 'ENDED', 'DURATION', 'INFO'], rows));

@@ -1,5 +1,5 @@
 import { taskJson } from '../../core/json.js';
-import { ACTIVE_STATES } from '../../core/task.js';
+import { ACTIVE_STATES, durationMs } from '../../core/task.js';
 import { livenessOf, reap } from '../../launcher/reap.js';
 import { groupUsage } from '../../launcher/usage.js';
 import { parseStates } from '../args.js';
@@ -40,7 +40,7 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
       use ? use.cpuPercent.toFixed(1) : dash,
       use ? bytes(use.rssBytes) : dash,
       instant(t.startedAt),
-      duration(t.startedAt === null ? null : (t.endedAt ?? now) - t.startedAt),
+      duration(durationMs(t, now)),
       progressText(t.progress),
       beat,
       duration(t.timeoutMs),
