@@ -1,0 +1,81 @@
+// Edges found in review: a stalled reader, output held by a stranger, relative
+// stores, dead launchers holding a --unique name, groups that outlive their leader.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { alive, BIN, exec, groupMembers, NODE, requireBuild, sandbox, until, type Sandbox, type TaskJson } from './helpers.js';
+
+before(requireBuild);
+
+const task = async (s: Sandbox, id: number): Promise<TaskJson | undefined> => (await s.json(['list', '--all'])).find((t) => t.id === id);
+
+describe('edges', { concurrency: 3 }, () => {
+  test('a reader that stops reading holds the child back but not the timeout', async (t) => {
+    const s = sandbox(t);
+    // `sleep` never reads: the pipe fills, and the launcher must still kill at 1 s.
+    const r = await exec('sh', ['-c', '"$0" "$1" launch --timeout 1s --grace 1s -- yes | sleep 4', NODE, BIN], { fullEnv: s.env() });
+    assert.equal(r.code, 0, r.stderr);
+    const ended = await task(s, 1);
+    assert.equal(ended?.state, 'timed_out');
+    assert.ok(ended!.durationMs! < 3000, `killed after ${ended!.durationMs} ms, not when the reader left`);
+  });
+
+  test('a process outside the group holding the output does not keep the task open', async (t) => {
+    const s = sandbox(t);
+    const started = Date.now();
+    const r = await s.run(['launch', '--', 'sh', '-c', 'setsid sleep 5 & echo started']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /still holds its output/);
+    assert.ok(Date.now() - started < 4000, 'the launcher waited for the stranger');
+    assert.equal((await task(s, 1))?.state, 'succeeded');
+  });
+
+  test('a relative --db: logs and feedback paths are absolute, the child can use TW_FEEDBACK from anywhere', async (t) => {
+    const s = sandbox(t);
+    const dir = join(s.dir, 'work');
+    mkdirSync(dir);
+    const script = 'cd / && echo "[step]far" >> "$TW_FEEDBACK" && echo out';
+    const r = await s.run(['--db', 'rel.db', 'launch', '--feedback', '--', 'sh', '-c', script], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const [shown] = await s.json(['--db', join(dir, 'rel.db'), 'describe', '--json', '1'], { cwd: '/' });
+    assert.ok(shown?.logPath?.startsWith('/') && shown.feedbackPath?.startsWith('/'), JSON.stringify(shown));
+    assert.deepEqual(shown?.feedback, { step: 'far' });
+    assert.equal(await s.ok(['--db', join(dir, 'rel.db'), 'logs', '1'], { cwd: '/' }), 'out\n');
+  });
+
+  test('a --unique name held by a task whose launcher died is free again', async (t) => {
+    const s = sandbox(t);
+    const launcher = s.start(['launch', '--name', 'nightly', '--', 'sleep', '0.3']);
+    const running = await until(async () => { const t = await task(s, 1); return t?.state === 'running' ? t : undefined; }, { what: 'running' });
+    launcher.kill('SIGKILL');
+    await launcher.ended;
+    await until(() => !alive(running.pid!), { what: 'the child to end' });
+    const r = await s.run(['reserve', '--name', 'nightly', '--unique']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await task(s, 1))?.state, 'lost');
+  });
+
+  test('a task whose leader is gone but whose group still runs is unsupervised and cancellable, not lost', async (t) => {
+    const s = sandbox(t);
+    const launcher = s.start(['launch', '--', 'sh', '-c', 'sleep 300 & sleep 0.5']);
+    const running = await until(async () => { const t = await task(s, 1); return t?.state === 'running' ? t : undefined; }, { what: 'running' });
+    launcher.kill('SIGKILL');
+    await launcher.ended;
+    await until(() => !alive(running.pid!), { what: 'the leader to end' });
+    assert.ok(groupMembers(running.pid!).length > 0, 'the background sleep runs on');
+    assert.equal((await task(s, 1))?.liveness, 'unsupervised');
+    const r = await s.run(['cancel', '--grace', '1s', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    await until(() => groupMembers(running.pid!).length === 0, { what: 'the group to be gone' });
+    assert.equal((await task(s, 1))?.state, 'cancelled');
+  });
+
+  test('counts too large to be exact are usage errors', async (t) => {
+    const s = sandbox(t);
+    for (const args of [['history', '--limit', '1000000000000000000000'], ['history', 'prune', '--keep', '99999999999999999999999']]) {
+      const r = await s.run(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    }
+  });
+});
