@@ -44,7 +44,6 @@ import {
   TW,
   twCmd,
   until,
-  wallMs,
   within,
   type Cmd,
   type Mem,
