@@ -1,13 +1,14 @@
 // What every command gets from the entry: where the store is and how to open it.
 import { resolveStorePath } from '../store/location.js';
 import type { Store } from '../store/store.js';
+import { fdOutput, type Output } from './output.js';
 
 export interface Context {
   storePath: string;
   openStore(): Promise<Store>;
   now(): number;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
+  stdout: Output;
+  stderr: Output;
   env: NodeJS.ProcessEnv;
 }
 
@@ -24,8 +25,8 @@ export function makeContext(dbFlag: string | undefined): Context {
       return store;
     },
     now: () => Date.now(),
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: fdOutput(1),
+    stderr: fdOutput(2),
     env: process.env,
   };
 }

@@ -1,9 +1,10 @@
 // Human output: aligned tables, the contract's time and duration forms,
 // colour only on a terminal without NO_COLOR.
 import { formatDuration, formatInstant } from '../core/duration.js';
+import type { Output } from './output.js';
 import { percentOf, type Liveness, type Progress, type Task } from '../core/task.js';
 
-export function colourOn(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
+export function colourOn(stream: Output, env: NodeJS.ProcessEnv): boolean {
   return Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
 }
 

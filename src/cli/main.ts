@@ -2,6 +2,7 @@
 // it runs, so `tw --version` and `tw list` pay for little more than node itself.
 import { ArgvError, parseArgv, type CommandSpec, type OptionSpec } from './argv.js';
 import { makeContext, type Context } from './context.js';
+import { fdOutput } from './output.js';
 import { report } from './report.js';
 
 declare const TW_VERSION: string;
@@ -171,8 +172,8 @@ export async function main(argv: string[]): Promise<void> {
   let command: string | undefined;
   try {
     const parsed = parseArgv(argv.slice(2), ROOT, GLOBALS);
-    if (parsed.kind === 'version') process.stdout.write(`${TW_VERSION}\n`);
-    else if (parsed.kind === 'help') process.stdout.write(parsed.text);
+    if (parsed.kind === 'version') fdOutput(1).write(`${TW_VERSION}\n`);
+    else if (parsed.kind === 'help') fdOutput(1).write(parsed.text);
     else {
       command = parsed.path[1]?.name;
       const run = await parsed.path[parsed.path.length - 1]!.run!();
@@ -180,16 +181,13 @@ export async function main(argv: string[]): Promise<void> {
     }
   } catch (e) {
     // `tw launch` exits 125 for its own failures, as timeout(1) does.
-    process.exitCode = report(e, process.stderr, (e instanceof ArgvError ? e.path[1] : command) === 'launch');
+    process.exitCode = report(e, fdOutput(2), (e instanceof ArgvError ? e.path[1] : command) === 'launch');
   }
   // Leave without closing the store: the last connection to close would
   // checkpoint and delete the WAL (two fsyncs), and the next writer would
   // create it again (another). The WAL is the store's normal state; what was
-  // committed is in it. Our output is flushed first.
-  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  // committed is in it. Our own output is written synchronously, so it is out.
   process.exit();
 }
-
-const flushed = (stream: NodeJS.WriteStream): Promise<void> => new Promise((resolve) => stream.write('', () => resolve()));
 
 void main(process.argv);

@@ -1,8 +1,9 @@
 // The one place an error becomes a line on stderr and an exit code.
 import { ExitCode, isTwError } from '../core/errors.js';
 import { ArgvError } from './argv.js';
+import type { Output } from './output.js';
 
-export function report(e: unknown, stderr: NodeJS.WritableStream, launch: boolean): number {
+export function report(e: unknown, stderr: Output, launch: boolean): number {
   if (e instanceof ArgvError) {
     stderr.write(`tw: ${e.message}\n`);
     return launch ? ExitCode.LaunchFailed : ExitCode.Usage;

@@ -59,6 +59,9 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   if (task.feedbackPath) env.TW_FEEDBACK = task.feedbackPath;
   else delete env.TW_FEEDBACK;
   const detached = Boolean(opts.supervise);
+  // Opening node's stdout and stderr streams makes a pipe's descriptor non-blocking: the
+  // pass-through then gets EAGAIN from a reader that stalls, instead of blocking the launcher.
+  if (!detached) void [process.stdout, process.stderr];
   process.exitCode = await supervise(store, task, {
     tee: !detached,
     stdin: detached ? 'ignore' : stdinMode(),

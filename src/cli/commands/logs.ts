@@ -5,6 +5,7 @@ import { isTerminal } from '../../core/task.js';
 import { reap } from '../../launcher/reap.js';
 import { parseCount, parseId } from '../args.js';
 import type { Context } from '../context.js';
+import type { Output } from '../output.js';
 
 const CHUNK = 64 * 1024;
 const FOLLOW_POLL_MS = 500;
@@ -84,7 +85,7 @@ function startOffset(path: string, lines: number | null): number {
 }
 
 /** Copies the file from offset to its current end; returns the new offset. */
-function copy(path: string, offset: number, out: NodeJS.WritableStream): number {
+function copy(path: string, offset: number, out: Output): number {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -97,7 +98,7 @@ function copy(path: string, offset: number, out: NodeJS.WritableStream): number 
     for (;;) {
       const got = readSync(fd, buf, 0, CHUNK, offset);
       if (got === 0) return offset;
-      out.write(Buffer.from(buf.subarray(0, got)));
+      out.write(buf.subarray(0, got));
       offset += got;
     }
   } finally {
