@@ -2,7 +2,7 @@
 // which a child cannot open /dev/stdout, /dev/stderr or /dev/stdin (ENXIO:
 // nodejs/node#21941), and scripts do `echo x > /dev/stderr`. Node has no
 // pipe(2), so: named pipes, made by mkfifo(1), opened, and unlinked at once.
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -17,18 +17,34 @@ export interface ChildPipes {
   release(): void;
 }
 
-/** Pipes in `dir` (private to the store's owner), or null if mkfifo is not to be had. */
-export function makePipes(dir: string, tag: string, withStdin: boolean): ChildPipes | null {
+/**
+ * Makes the named pipes in `dir` (private to the store's owner) with one
+ * mkfifo, in the background: the caller opens the store meanwhile. Resolves to
+ * their paths, or null if mkfifo is not to be had.
+ */
+export function makeFifos(dir: string, tag: string, withStdin: boolean): Promise<string[] | null> {
   const names = ['out', 'err', ...(withStdin ? ['in'] : [])].map((n) => join(dir, `${tag}.${n}`));
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    rmSync(names[0]!, { force: true });
-    rmSync(names[1]!, { force: true });
-    if (withStdin) rmSync(names[2]!, { force: true });
-    execFileSync('mkfifo', ['-m', '600', ...names], { stdio: 'ignore' });
+    for (const name of names) rmSync(name, { force: true });
   } catch {
-    return null;
+    return Promise.resolve(null);
   }
+  return new Promise((resolve) => {
+    const mkfifo = spawn('mkfifo', ['-m', '600', ...names], { stdio: 'ignore' });
+    mkfifo.on('error', () => resolve(null));
+    mkfifo.on('exit', (code) => resolve(code === 0 ? names : null));
+  });
+}
+
+/** Removes pipes that will not be used (the launch was refused). */
+export async function discardFifos(fifos: Promise<string[] | null>): Promise<void> {
+  for (const name of (await fifos) ?? []) rmSync(name, { force: true });
+}
+
+/** Opens the pipes made by makeFifos, and unlinks them at once. */
+export function openPipes(names: string[]): ChildPipes | null {
+  const withStdin = names.length === 3;
   const opened: number[] = [];
   const open = (path: string, flags: number) => {
     const fd = openSync(path, flags);

@@ -7,7 +7,7 @@ import { ExitCode, isTwError } from '../core/errors.js';
 import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } from '../core/task.js';
 import type { NewMessage, Store } from '../store/store.js';
 import { FeedbackWatch } from './feedback-watch.js';
-import { makePipes } from './fifo.js';
+import { openPipes } from './fifo.js';
 import { OutputTee } from './output.js';
 import { startGated } from './start.js';
 import { processRef, signalGroup, signalNumber } from './proc.js';
@@ -25,8 +25,8 @@ export interface SuperviseOptions {
   /** Pass the child's output through to ours (foreground), or only to the log (detached). */
   tee: boolean;
   stdin: 'inherit' | 'ignore' | 'pipe';
-  /** A private folder for the named pipes of the child's stdio. */
-  pipeDir: string;
+  /** The named pipes for the child's stdio, being made meanwhile (null: use node's socketpairs). */
+  fifos: Promise<string[] | null>;
   env: NodeJS.ProcessEnv;
   warn(message: string): void;
 }
@@ -62,7 +62,8 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
       opts.warn(`warning: cannot make the folder of the feedback file ${task.feedbackPath} (${(e as NodeJS.ErrnoException).code}); no heartbeat can arrive`);
     }
   }
-  const pipes = makePipes(opts.pipeDir, `${task.id}-${process.pid}`, opts.stdin === 'pipe');
+  const fifos = await opts.fifos;
+  const pipes = fifos && openPipes(fifos);
   const stdio: [number | 'inherit' | 'ignore' | 'pipe', number | 'pipe', number | 'pipe'] = pipes
     ? [pipes.childFds[0] ?? opts.stdin, pipes.childFds[1], pipes.childFds[2]]
     : [opts.stdin, 'pipe', 'pipe'];
@@ -117,6 +118,9 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   // Cancelled between claim and start: this run must not go on (its gate stays shut).
   if (recordedStart) gated.open();
   else terminate('signal', 'cancelled before it started');
+  // While the child starts: opening node's stdout and stderr streams makes a pipe's descriptor
+  // non-blocking, so the pass-through gets EAGAIN from a reader that stalls instead of blocking.
+  if (opts.tee) void [process.stdout, process.stderr];
 
   // Heartbeats: kept in memory at once, written at most once a second.
   let lastBeat = startedAt;

@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
 import { noSuchTask, TwError, usageError } from '../../core/errors.js';
 import type { Task } from '../../core/task.js';
+import { discardFifos, makeFifos } from '../../launcher/fifo.js';
 import { processRef, readStat } from '../../launcher/proc.js';
 import { reap } from '../../launcher/reap.js';
 import { supervise } from '../../launcher/supervise.js';
@@ -38,9 +39,13 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   const logPath = opts.log === undefined ? null : resolve(opts.log);
   const feedbackPath = opts.feedback === undefined ? null : opts.feedback === true ? 'auto' : resolve(opts.feedback);
   if (logPath !== null) checkWritable(logPath);
+  const supervising = !opts.detach || Boolean(opts.supervise);
+  // The child's pipes are made by a mkfifo that runs while the store is opened and the task reserved.
+  const stdin = opts.supervise ? 'ignore' : stdinMode();
+  const fifos = supervising ? makeFifos(join(dirname(ctx.storePath), 'run'), String(process.pid), stdin === 'pipe') : null;
   const store = await ctx.openStore();
 
-  if (opts.detach && !opts.supervise) {
+  if (!supervising) {
     const forward = [
       ...(opts.timeout === undefined ? [] : ['--timeout', opts.timeout]),
       ...['--grace', opts.grace],
@@ -53,19 +58,22 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   const launcher = processRef(process.pid);
   if (!launcher) throw new TwError('cannot read /proc/self: tw needs Linux /proc');
   const plan: LaunchPlan = { command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs, graceMs, logPath, feedbackPath };
-  const task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, ctx.now());
+  let task: Task;
+  try {
+    task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, ctx.now());
+  } catch (e) {
+    await discardFifos(fifos!);
+    throw e;
+  }
 
   const env: NodeJS.ProcessEnv = { ...ctx.env, TW_TASK_ID: String(task.id), TW_DB: resolve(ctx.storePath) };
   if (task.feedbackPath) env.TW_FEEDBACK = task.feedbackPath;
   else delete env.TW_FEEDBACK;
   const detached = Boolean(opts.supervise);
-  // Opening node's stdout and stderr streams makes a pipe's descriptor non-blocking: the
-  // pass-through then gets EAGAIN from a reader that stalls, instead of blocking the launcher.
-  if (!detached) void [process.stdout, process.stderr];
   process.exitCode = await supervise(store, task, {
     tee: !detached,
-    stdin: detached ? 'ignore' : stdinMode(),
-    pipeDir: join(dirname(resolve(ctx.storePath)), 'run'),
+    stdin,
+    fifos: fifos!,
     env,
     warn: (message) => ctx.stderr.write(`tw: ${message}\n`),
   });
