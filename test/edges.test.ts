@@ -46,10 +46,11 @@ describe('edges', { concurrency: 3 }, () => {
 
   test('a --unique name held by a task whose launcher died is free again', async (t) => {
     const s = sandbox(t);
-    const launcher = s.start(['launch', '--name', 'nightly', '--', 'sleep', '0.3']);
+    const launcher = s.start(['launch', '--name', 'nightly', '--', 'sleep', '30']);
     const running = await until(async () => { const t = await task(s, 1); return t?.state === 'running' ? t : undefined; }, { what: 'running' });
     launcher.kill('SIGKILL');
     await launcher.ended;
+    process.kill(running.pid!, 'SIGKILL');
     await until(() => !alive(running.pid!), { what: 'the child to end' });
     const r = await s.run(['reserve', '--name', 'nightly', '--unique']);
     assert.equal(r.code, 0, r.stderr);

@@ -2,22 +2,18 @@
 // timer for the next deadline, and the signals sent to the launcher.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatDuration } from '../core/duration.js';
 import { ExitCode, isTwError } from '../core/errors.js';
 import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } from '../core/task.js';
 import type { NewMessage, Store } from '../store/store.js';
-import { FeedbackWatch } from './feedback-watch.js';
+import { Watchdog } from './watchdog.js';
 import { openPipes } from './fifo.js';
 import { OutputTee } from './output.js';
 import { startGated } from './start.js';
 import { processRef, signalGroup, signalNumber } from './proc.js';
 import { terminateGroup } from './terminate.js';
 
-const HEARTBEAT_WRITE_MS = 1000;
 const STACKTRACE_LINES = 20;
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-/** setTimeout's limit (about 24.8 days); a later deadline is reached by re-arming. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const LEFTOVER_OUTPUT_MS = 500;
 const delay = (ms: number): Promise<false> => new Promise((resolve) => setTimeout(() => resolve(false), ms).unref());
 
@@ -122,41 +118,13 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   // non-blocking, so the pass-through gets EAGAIN from a reader that stalls instead of blocking.
   if (opts.tee) void [process.stdout, process.stderr];
 
-  // Heartbeats: kept in memory at once, written at most once a second.
-  let lastBeat = startedAt;
-  let lastWrite = 0;
-  let writeTimer: NodeJS.Timeout | null = null;
-  const watch = task.feedbackPath
-    ? new FeedbackWatch(task.feedbackPath, Math.min(1000, Math.max(50, (task.timeoutMs ?? 10_000) / 10)), (at) => {
-        lastBeat = at;
-        if (!writeTimer) writeTimer = setTimeout(writeBeat, Math.max(0, lastWrite + HEARTBEAT_WRITE_MS - Date.now()));
-      })
-    : null;
-  function writeBeat(): void {
-    writeTimer = null;
-    lastWrite = Date.now();
-    const reader = watch!.reader;
-    record('a heartbeat', () =>
-      store.recordHeartbeat(task.id, { at: lastBeat, progress: reader.progress, feedback: reader.values, ignoredLines: reader.ignored }),
-    );
-  }
-
-  // One timer for the next deadline, re-armed only when it fires early.
-  let deadlineTimer: NodeJS.Timeout | null = null;
-  if (task.timeoutMs) {
-    const timeoutMs = task.timeoutMs;
-    const deadline = () => (watch ? lastBeat : startedAt) + timeoutMs;
-    const arm = () => {
-      deadlineTimer = setTimeout(() => {
-        if (Date.now() < deadline()) return arm();
-        const text = watch
-          ? `killed after ${formatDuration(Date.now() - lastBeat)} without heartbeat (timeout ${formatDuration(timeoutMs)})`
-          : `killed after its time limit of ${formatDuration(timeoutMs)}`;
-        terminate('timeout', text);
-      }, Math.min(MAX_TIMER_MS, Math.max(0, deadline() - Date.now())));
-    };
-    arm();
-  }
+  const watchdog = new Watchdog({
+    feedbackPath: task.feedbackPath,
+    timeoutMs: task.timeoutMs,
+    startedAt,
+    writeHeartbeat: (beat) => record('a heartbeat', () => store.recordHeartbeat(task.id, beat)),
+    onTimeout: (text) => terminate('timeout', text),
+  });
 
   // A second signal (Ctrl-C twice) skips the rest of the grace.
   onSignal = (signal: NodeJS.Signals) => {
@@ -169,8 +137,7 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   const endedAt = Date.now();
   // The outcome is settled: a signal now only stops the waiting for output below.
   onSignal = () => tee.abandon();
-  if (deadlineTimer) clearTimeout(deadlineTimer);
-  if (writeTimer) clearTimeout(writeTimer);
+  watchdog.stop();
   if (stdin) {
     process.stdin.unpipe(stdin).destroy();
     stdin.destroy();
@@ -186,7 +153,7 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
     break;
   }
   await tee.done();
-  watch?.close();
+  const reader = watchdog.close();
   for (const s of FORWARDED) process.off(s, dispatch);
 
   const cancelRequested = record('the end', () => store.get(task.id)?.cancelRequestedAt != null) ?? false;
@@ -206,7 +173,6 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
       ? { type: 'error', text: how, stacktrace: tee.stderrTail(STACKTRACE_LINES) || null }
       : { type: 'notification', text: how },
   );
-  const reader = watch?.reader;
   record('the end', () =>
     store.recordEnd(task.id, {
       state,
