@@ -303,7 +303,6 @@ export async function runLoad(s: Sandbox, o: LoadOptions): Promise<LoadReport> {
       stderrProblem('tw history prune', r, false);
       const n = /(\d+)/.exec(r.stdout);
       if (n) pruned += Number(n[1]);
-      await sleep(50);
     } while (launching);
   };
 

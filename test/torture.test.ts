@@ -162,7 +162,14 @@ describe('torture', () => {
       spawnSync('dd', ['if=/dev/zero', `of=${join(state, 'filler')}`, 'bs=4k'], { stdio: 'ignore' });
       spawnSync('dd', ['if=/dev/zero', `of=${join(state, 'filler2')}`, 'bs=512'], { stdio: 'ignore' });
       assert.equal(statfsSync(state).bavail, 0, 'the filesystem is full');
-      await new Promise((r) => setTimeout(r, 1200)); // a heartbeat or two must be written meanwhile
+      // Let the launcher try a heartbeat on the full disk: it either warns or gets one through.
+      const filledAt = Date.now();
+      await until(
+        () =>
+          long!.output.stderr.includes('could not record a heartbeat') ||
+          withDb(s.db, (db) => (db.prepare('SELECT heartbeat_at FROM tasks WHERE id = ?').pluck().get(running.id) as number) > filledAt),
+        { what: 'a heartbeat attempt on the full disk' },
+      );
 
       const seen: string[] = [];
       for (const args of [['list'], ['list', '--json'], ['describe', '--json'], ['history', '--json'], ['stats', '--json'], ['feedback', '3', '--json'], ['reserve']]) {
@@ -215,11 +222,10 @@ describe('torture', () => {
         await long.ended;
       }
       killChildrenWith(token);
-      for (let i = 0; i < 20; i++) {
-        if (spawnSync('umount', [state]).status === 0) break;
-        await new Promise((r) => setTimeout(r, 100));
-        if (i === 19) spawnSync('umount', ['-l', state]);
-      }
+      // The mount may be busy for a moment after its last user ends; lazily detach it if it stays so.
+      await until(() => spawnSync('umount', [state]).status === 0, { timeoutMs: 2000, everyMs: 100, what: 'umount' }).catch(() =>
+        spawnSync('umount', ['-l', state]),
+      );
     }
   });
 
