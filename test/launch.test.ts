@@ -303,6 +303,8 @@ describe('tw launch', { concurrency: 4 }, () => {
     const s = sandbox(t);
     const launcher = s.start(['launch', '--', 'sleep', '300']);
     const running = await untilTask(s, 1, (task) => task.state === 'running' && task.pid !== null, 'running');
+    // Past its gate: the command itself runs (see src/launcher/start.ts).
+    await until(() => readFileSync(`/proc/${running.pid}/cmdline`, 'utf8').startsWith('sleep\0'), { what: 'the command to run' });
     // While the store is open, SQLite's side files are as private as the store.
     for (const name of readdirSync(dirname(s.db)).filter((n) => n.startsWith('tw.db'))) {
       assert.equal(statSync(join(dirname(s.db), name)).mode & 0o777, 0o600, `${name} mode`);

@@ -615,37 +615,42 @@ export async function runFaults(s: Sandbox, o: FaultOptions): Promise<FaultRepor
 // ------------------------------------------------------------------ the spawn window
 
 /**
- * A launcher killed -9 after it spawned its child but before it recorded the
- * start (a preload freezes it there, as a launcher waiting for a busy
- * store's lock would be). Returns what `tw describe` then says, and whether
- * the child still runs.
+ * A launcher killed -9 in the window between its child's spawn and the
+ * opening of that child's gate (a preload freezes it there, as a launcher
+ * waiting for a busy store's lock would be): at 'spawn', before the task is
+ * recorded; at 'gate', once it is recorded running. Either way the command
+ * must never run untracked: the gate reads end-of-file and exits without
+ * running it, and a recorded task ends lost, never ended while a child of it
+ * runs. Returns what `tw describe` then says, and whether the child ran on.
  */
-export async function runSpawnWindow(s: Sandbox, token: string): Promise<{ task: TaskJson | undefined; childPid: number; childRuns: boolean; violation: string | null }> {
+export async function runSpawnWindow(s: Sandbox, token: string, at: 'spawn' | 'gate'): Promise<{ task: TaskJson | undefined; childPid: number; childRuns: boolean; violation: string | null }> {
   const marker = join(s.dir, `spawned-${token}`);
   await s.ok(['list']);
   const launcher = spawn(NODE, ['--require', fixture('torture-freeze-after-spawn.cjs'), BIN, 'launch', '--name', 'window', '--', 'sh', '-c', 'sleep 30; exit 0', token], {
-    env: s.env({ TW_TORTURE_FREEZE_TOKEN: token, TW_TORTURE_FREEZE_MARKER: marker }),
+    env: s.env({ TW_TORTURE_FREEZE_TOKEN: token, TW_TORTURE_FREEZE_MARKER: marker, TW_TORTURE_FREEZE_AT: at }),
     stdio: 'ignore',
   });
   const exited = new Promise((r) => launcher.once('close', r));
   try {
     await until(() => existsSync(marker) && readFileSync(marker, 'utf8') !== '', { what: 'the launcher to spawn its child', timeoutMs: 15_000 });
-    await until(() => childrenWith(token).length > 0, { what: 'the child to run' });
+    if (at === 'gate') await until(async () => (await s.ok(['list', '--json'])).includes(token), { what: 'the task to be recorded' });
   } finally {
     launcher.kill('SIGKILL');
     await exited;
   }
   const childPid = Number(readFileSync(marker, 'utf8'));
+  // The gate sees its launcher gone and exits: the command does not run.
+  const gone = await until(() => childrenWith(token).length === 0, { what: 'the gate to exit', timeoutMs: 10_000 }).then(
+    () => true,
+    () => false,
+  );
   const tasks = JSON.parse(await s.ok(['describe', '--json'])) as TaskJson[];
   const task = tasks.find((t) => t.command?.includes(token));
   const childRuns = childrenWith(token).length > 0;
   let violation: string | null = null;
-  if (!task) violation = `${token}: no task recorded, though the launcher reserved one before the spawn`;
-  else if (isTerminalState(task.state)) {
-    if (childRuns) violation = `${token}: task ${task.id} recorded ${task.state} while its child (pid ${childPid}) still runs, untracked`;
-  } else if (task.state !== 'running' || task.pid !== childPid || task.liveness !== 'unsupervised') {
-    violation = `${token}: task ${task.id} is ${task.state} (${task.liveness}, pid ${task.pid}) with its launcher dead and child ${childPid}`;
-  }
+  if (!gone) violation = `${token}: the child (pid ${childPid}) runs on after its launcher died at '${at}', before its gate opened`;
+  else if (at === 'gate' && !task) violation = `${token}: no task recorded, though the launcher froze after recording it`;
+  else if (task && task.state !== 'lost') violation = `${token}: task ${task.id} is ${task.state} (${task.liveness}) with its launcher and child gone`;
   return { task, childPid, childRuns, violation };
 }
 

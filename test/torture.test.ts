@@ -124,13 +124,15 @@ describe('torture', () => {
     assert.ok(r.killed >= 18, `only ${r.killed} launchers were killed`);
   });
 
-  test('a launcher killed -9 after spawning its child but before recording the start: the task is not recorded ended while that child runs', async (t) => {
-    const s = sandbox(t);
-    const token = `tw-torture-window-${process.pid}`;
-    t.after(() => void killChildrenWith(token));
-    const r = await runSpawnWindow(s, token);
-    t.diagnostic(`task ${r.task?.id}: ${r.task?.state} (${r.task?.liveness}); its child, pid ${r.childPid}, ${r.childRuns ? 'runs' : 'is gone'}`);
-    assert.equal(r.violation, null);
+  test('a launcher killed -9 between its child\'s spawn and the opening of its gate: the command never runs, a recorded task ends lost', async (t) => {
+    for (const at of ['spawn', 'gate'] as const) {
+      const s = sandbox(t);
+      const token = `tw-torture-window-${at}-${process.pid}`;
+      t.after(() => void killChildrenWith(token));
+      const r = await runSpawnWindow(s, token, at);
+      t.diagnostic(`at ${at}: task ${r.task?.id ?? 'none'}: ${r.task?.state ?? '-'}; its child, pid ${r.childPid}, ${r.childRuns ? 'runs' : 'is gone'}`);
+      assert.equal(r.violation, null);
+    }
   });
 
   test('a full filesystem: reads and reserve work or exit 3 with one line, launch runs or exits 125, a running task ends with its own code and says what it could not record', async (t) => {

@@ -14,6 +14,15 @@ export interface Output {
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
+/** isatty without node's tty module: a terminal is a /dev/pts, /dev/tty or the console. */
+export function isTerminal(fd: number): boolean {
+  try {
+    return /^\/dev\/(pts\/\d+|tty\w*|console)$/.test(readlinkSync(`/proc/self/fd/${fd}`));
+  } catch {
+    return false;
+  }
+}
+
 export function fdOutput(fd: 1 | 2): Output {
   let closed = false;
   let tty: boolean | undefined;
@@ -36,15 +45,7 @@ export function fdOutput(fd: 1 | 2): Output {
       }
     },
     get isTTY() {
-      // isatty without node's tty module: a terminal is a /dev/pts, /dev/tty or the console.
-      if (tty === undefined) {
-        try {
-          tty = /^\/dev\/(pts\/\d+|tty\w*|console)$/.test(readlinkSync(`/proc/self/fd/${fd}`));
-        } catch {
-          tty = false;
-        }
-      }
-      return tty;
+      return (tty ??= isTerminal(fd));
     },
     get columns() {
       return this.isTTY ? stream().columns : undefined;

@@ -1,50 +1,112 @@
 // Real pipes for the child's stdio. Node's 'pipe' stdio is a socketpair, on
 // which a child cannot open /dev/stdout, /dev/stderr or /dev/stdin (ENXIO:
 // nodejs/node#21941), and scripts do `echo x > /dev/stderr`. Node has no
-// pipe(2), so: named pipes, made by mkfifo(1), opened, and unlinked at once.
-import { spawn } from 'node:child_process';
-import { closeSync, constants, mkdirSync, openSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
+// pipe(2), so: named pipes, opened by both ends and unlinked at once.
+//
+// Node has no mkfifo(3) either: making one forks mkfifo(1), about 4 ms on the
+// launch's critical path. So FIFOs are made ahead, a batch at a time, into a
+// pool beside the store. A launch takes its own out of the pool by rename
+// (atomic: two launchers never get the same one); when the pool runs low, the
+// launch refills it once its child has started, off the critical path.
+import { closeSync, constants, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnProcess } from './spawn.js';
+
+/** FIFOs made per refill, and the count below which a launch refills. */
+const BATCH = 32;
+const LOW = 12;
 
 export interface ChildPipes {
-  /** The child's ends, for spawn's stdio: [stdin or null, stdout, stderr]. */
-  childFds: [number | null, number, number];
-  stdout: Socket;
-  stderr: Socket;
-  stdin: Socket | null;
+  /** The child's ends, for its descriptors 0 to 3: [stdin or null, stdout, stderr, the gate]. */
+  childFds: [number | null, number, number, number];
+  /** Our read ends (blocking) of its stdout and stderr. */
+  stdout: number;
+  stderr: number;
+  /** Our write end of its stdin, when we feed it. */
+  stdin: number | null;
+  /** Our end of the gate (see start.ts). */
+  gate: number;
   /** Closes our copies of the child's ends, once it has them. */
   release(): void;
+  /** Closes everything (the child will not run). */
+  close(): void;
 }
 
-/**
- * Makes the named pipes in `dir` (private to the store's owner) with one
- * mkfifo, in the background: the caller opens the store meanwhile. Resolves to
- * their paths, or null if mkfifo is not to be had.
- */
-export function makeFifos(dir: string, tag: string, withStdin: boolean): Promise<string[] | null> {
-  const names = ['out', 'err', ...(withStdin ? ['in'] : [])].map((n) => join(dir, `${tag}.${n}`));
+export interface Fifos {
+  /** Ours alone: out, err, gate, then in (with stdin). */
+  names: string[];
+  /** The pool is running low: refill it (refillPool) when there is time. */
+  low: boolean;
+}
+
+/** Takes the FIFOs for this launch from the pool in `runDir`, or makes them. Null if mkfifo is not to be had. */
+export async function takeFifos(runDir: string, withStdin: boolean): Promise<Fifos | null> {
+  const pool = join(runDir, 'pool');
+  const names = ['out', 'err', 'gate', ...(withStdin ? ['in'] : [])].map((n) => join(runDir, `${process.pid}.${n}`));
+  let entries: string[];
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    for (const name of names) rmSync(name, { force: true });
+    entries = readdirSync(pool);
   } catch {
-    return Promise.resolve(null);
+    entries = [];
   }
-  return new Promise((resolve) => {
-    const mkfifo = spawn('mkfifo', ['-m', '600', ...names], { stdio: 'ignore' });
-    mkfifo.on('error', () => resolve(null));
-    mkfifo.on('exit', (code) => resolve(code === 0 ? names : null));
-  });
+  let got = 0;
+  for (const entry of entries) {
+    if (got === names.length) break;
+    try {
+      renameSync(join(pool, entry), names[got]!); // replaces a stale one of a dead launcher that had our pid
+      got++;
+    } catch {
+      // taken by another launch meanwhile
+    }
+  }
+  if (got === names.length) return { names, low: entries.length - got < LOW };
+  // Not enough: make the rest and a batch for the pool with one mkfifo.
+  const rest = names.slice(got);
+  try {
+    mkdirSync(pool, { recursive: true, mode: 0o700 });
+    for (const name of rest) rmSync(name, { force: true });
+  } catch {
+    return null;
+  }
+  return (await mkfifo([...rest, ...batch(pool)])) ? { names, low: false } : null;
 }
 
-/** Removes pipes that will not be used (the launch was refused). */
-export async function discardFifos(fifos: Promise<string[] | null>): Promise<void> {
-  for (const name of (await fifos) ?? []) rmSync(name, { force: true });
+/** Adds a batch of FIFOs to the pool in the background; nothing waits for it. */
+export async function refillPool(runDir: string): Promise<void> {
+  const made = await spawnProcess(mkfifoSpec(batch(join(runDir, 'pool'))));
+  if ('pid' in made) made.unref();
 }
 
-/** Opens the pipes made by makeFifos, and unlinks them at once. */
-export function openPipes(names: string[]): ChildPipes | null {
-  const withStdin = names.length === 3;
+const mkfifoSpec = (names: string[]) => ({ file: 'mkfifo', args: ['-m', '600', ...names], env: process.env, cwd: '/', stdio: ['ignore' as const, 'ignore' as const, 'ignore' as const], detached: true });
+
+const batch = (pool: string): string[] => {
+  const tag = `${process.pid}-${Date.now().toString(36)}`;
+  return Array.from({ length: BATCH }, (_, i) => join(pool, `${tag}-${i}`));
+};
+
+/** Resolves to whether mkfifo made the first of `names` (the pool's batch may fail alone). */
+async function mkfifo(names: string[]): Promise<boolean> {
+  const made = await spawnProcess(mkfifoSpec(names));
+  if (!('pid' in made)) return false;
+  return (await made.exited).code === 0 || isFifo(names[0]!);
+}
+
+function isFifo(path: string): boolean {
+  try {
+    return statSync(path).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
+/** Removes FIFOs that will not be used (the launch was refused). */
+export function discardFifos(fifos: Fifos | null): void {
+  for (const name of fifos?.names ?? []) rmSync(name, { force: true });
+}
+
+/** Opens the FIFOs of takeFifos, and unlinks them at once. */
+export function openPipes(fifos: Fifos): ChildPipes | null {
+  const [out, err, gate, input] = fifos.names as [string, string, string, string | undefined];
   const opened: number[] = [];
   const open = (path: string, flags: number) => {
     const fd = openSync(path, flags);
@@ -52,25 +114,44 @@ export function openPipes(names: string[]): ChildPipes | null {
     return fd;
   };
   try {
-    // Our read end first, non-blocking (no writer yet); then the child's write end, blocking, as a child expects.
-    const outRead = open(names[0]!, constants.O_RDONLY | constants.O_NONBLOCK);
-    const outWrite = open(names[0]!, constants.O_WRONLY);
-    const errRead = open(names[1]!, constants.O_RDONLY | constants.O_NONBLOCK);
-    const errWrite = open(names[1]!, constants.O_WRONLY);
-    // stdin: our end opened read-write (never blocks on Linux), then the child's blocking read end.
-    const inWrite = withStdin ? open(names[2]!, constants.O_RDWR) : null;
-    const inRead = withStdin ? open(names[2]!, constants.O_RDONLY) : null;
+    // Each pipe: our read end opened first, non-blocking (no writer yet); the child's write end,
+    // blocking, as a child expects; then our read end again, blocking now (see pipe-reader.ts).
+    const pipe = (path: string): [number, number] => {
+      const first = open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      const write = open(path, constants.O_WRONLY);
+      const read = open(path, constants.O_RDONLY);
+      closeSync(opened.splice(opened.indexOf(first), 1)[0]!);
+      return [read, write];
+    };
+    const [outRead, outWrite] = pipe(out);
+    const [errRead, errWrite] = pipe(err);
+    // Where the child reads: our end opened read-write (never blocks on Linux), then the child's blocking read end.
+    const gateWrite = open(gate, constants.O_RDWR);
+    const gateRead = open(gate, constants.O_RDONLY);
+    const inWrite = input === undefined ? null : open(input, constants.O_RDWR);
+    const inRead = input === undefined ? null : open(input, constants.O_RDONLY);
+    const childFds: ChildPipes['childFds'] = [inRead, outWrite, errWrite, gateRead];
+    let released = false;
+    const release = () => {
+      if (!released) childFds.forEach((fd) => fd !== null && closeSync(fd));
+      released = true;
+    };
     return {
-      childFds: [inRead, outWrite, errWrite],
-      stdout: new Socket({ fd: outRead, readable: true, writable: false }),
-      stderr: new Socket({ fd: errRead, readable: true, writable: false }),
-      stdin: inWrite === null ? null : new Socket({ fd: inWrite, readable: false, writable: true }),
-      release: () => [outWrite, errWrite, ...(inRead === null ? [] : [inRead])].forEach((fd) => closeSync(fd)),
+      childFds,
+      stdout: outRead,
+      stderr: errRead,
+      stdin: inWrite,
+      gate: gateWrite,
+      release,
+      close: () => {
+        release();
+        [outRead, errRead, inWrite].forEach((fd) => fd !== null && closeSync(fd));
+      },
     };
   } catch {
     opened.forEach((fd) => closeSync(fd));
     return null;
   } finally {
-    for (const name of names) rmSync(name, { force: true });
+    discardFifos(fifos);
   }
 }

@@ -1,24 +1,21 @@
 // The child's stdout and stderr: passed through unchanged (bytes) and saved
-// to the task's log. Both writes are direct writeSync calls (no thread-pool
-// round trip per chunk); a reader of ours that stalls holds the child back
-// (back-pressure), memory stays flat however much it prints, and the
-// launcher's timers and signals keep working meanwhile.
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+// to the task's log. Writes are direct writeSync calls, non-blocking; when our
+// own reader has no room (EAGAIN), the chunk waits and the child's pipe is not
+// read meanwhile: back-pressure holds the child back, memory stays flat however
+// much it prints, and the launcher's timers and signals keep working.
+import { closeSync, constants, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PipeReader } from './pipe-reader.js';
 
 const STDERR_TAIL_BYTES = 16 * 1024;
-/** How soon a write our reader had no room for is tried again, doubling up to the maximum. */
-const RETRY_FIRST_MS = 2;
+/** A write our reader had no room for is tried again at once this many times, then after 1, 2, 4 ... ms. */
+const RETRY_AT_ONCE = 16;
 const RETRY_MAX_MS = 100;
 
 export class OutputTee {
   private logFd: number | null;
-  private readonly sources: Readable[] = [];
-  private readonly sourcesClosed: Promise<unknown>[] = [];
-  /** Chunks waiting for our own reader to make room, one per stream at most (the stream is paused meanwhile). */
-  private readonly waiting = new Set<() => void>();
-  private abandoned = false;
+  private readonly sources: PipeReader[] = [];
+  private readonly throughs: Through[] = [];
   private tail: Buffer[] = [];
   private tailBytes = 0;
 
@@ -31,71 +28,46 @@ export class OutputTee {
     this.logFd = openSync(logPath, 'a', 0o600);
   }
 
-  /** Connects one of the child's streams; `through` is our own stdout or stderr, if the output passes through. */
-  attach(source: Readable, through: number | null, keepTail: boolean): void {
-    this.sources.push(source);
-    source.on('data', (chunk: Buffer) => {
+  /** Reads one of the child's pipes (`fd`, ours now); `through` is where the output passes on to, if it does. */
+  attach(fd: number, through: Through | null, keepTail: boolean): void {
+    if (through) this.throughs.push(through);
+    const source: PipeReader = new PipeReader(fd, (chunk) => {
       if (this.logFd !== null) this.writeLog(chunk);
-      if (keepTail) this.remember(chunk);
-      if (through !== null) this.pass(source, through, chunk, 0, RETRY_FIRST_MS);
+      if (keepTail) this.remember(Buffer.from(chunk)); // a copy: the reader reuses its buffer
+      if (!through) return;
+      const passed = through.write(chunk, () => source.resume());
+      if (passed === 'queued') source.pause();
+      else if (passed === 'gone') source.stop(); // like a shell pipeline: when our reader goes away, the child's writes fail too
     });
-    this.sourcesClosed.push(new Promise((resolve) => source.on('close', resolve)));
+    this.sources.push(source);
   }
 
-  /**
-   * Writes to our stdout or stderr without ever blocking the launcher: node
-   * makes a pipe's descriptor non-blocking, so a reader that stops reading
-   * gives EAGAIN; then the child's stream waits (back-pressure on the child)
-   * and the write is tried again later, while timers and signals go on.
-   */
-  /** Returns whether the chunk is dealt with (written, or the stream dropped); false: a retry is pending. */
-  private pass(source: Readable, fd: number, chunk: Buffer, offset: number, retryMs: number): boolean {
-    try {
-      while (offset < chunk.length) offset += writeSync(fd, chunk, offset);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
-        source.destroy(); // like a shell pipeline: when our reader goes away, the child's writes fail too
-        return true;
-      }
-      source.pause();
-      const retry = () => {
-        this.waiting.delete(retry);
-        if (!this.abandoned && this.pass(source, fd, chunk, offset, Math.min(RETRY_MAX_MS, retryMs * 2))) source.resume();
-      };
-      this.waiting.add(retry);
-      setTimeout(retry, retryMs);
-      return false;
-    }
-  }
-
-  /** A chunk is waiting for our own reader to make room. */
+  /** Output is waiting for our own reader to make room. */
   get writing(): boolean {
-    return this.waiting.size > 0;
+    return this.throughs.some((t) => t.pending);
   }
 
-  /** The child's streams are all closed (every writer gone, or we stopped reading). */
+  /** The child's pipes are all closed (every writer gone, or we stopped reading). */
   get closed(): Promise<void> {
-    return Promise.all(this.sourcesClosed).then(() => undefined);
+    return Promise.all(this.sources.map((s) => s.closed)).then(() => undefined);
   }
 
   /** Everything read is written: our stdout and stderr took it all (or were abandoned), the log is closed. */
   async done(): Promise<void> {
     await this.closed;
-    while (this.waiting.size && !this.abandoned) await new Promise((resolve) => setTimeout(resolve, RETRY_MAX_MS));
+    await Promise.all(this.throughs.map((t) => t.drained()));
     if (this.logFd !== null) closeSync(this.logFd);
     this.logFd = null;
   }
 
   /** Stops reading: for output held open by a process outside the task's group. */
   stopReading(): void {
-    for (const source of this.sources) source.destroy();
+    for (const source of this.sources) source.stop();
   }
 
   /** Drops what our own reader has not taken yet (a signal while it stalls). */
   abandon(): void {
-    this.abandoned = true;
-    this.waiting.clear();
+    for (const through of this.throughs) through.drop();
     this.stopReading();
   }
 
@@ -125,4 +97,87 @@ export class OutputTee {
 /** writeSync may write less than asked: finish the job. */
 function writeAll(fd: number, chunk: Buffer): void {
   for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done);
+}
+
+
+/** Our stdout or stderr, as the child's output passes on to it. */
+export class Through {
+  private gone = false;
+  /** A chunk waiting for our reader to make room (its pipe is paused meanwhile). */
+  private waiting: (() => void) | null = null;
+  private idle: (() => void)[] = [];
+
+  constructor(private readonly fd: number) {}
+
+  get pending(): boolean {
+    return this.waiting !== null;
+  }
+
+  /** Passes `chunk` on at once ('written'), or keeps it and calls `resume` once it is out ('queued'). */
+  write(chunk: Buffer, resume: () => void): 'written' | 'queued' | 'gone' {
+    const done = this.attempt(chunk, 0);
+    if (typeof done === 'string') return done;
+    // Our reader has no room: try again soon, at once at first (a reader that is only slower
+    // than the child makes room within microseconds), then less and less often (one that stalls).
+    let tries = 0;
+    let offset = done;
+    const retry = () => {
+      if (this.waiting !== retry) return; // dropped meanwhile
+      const next = this.attempt(chunk, offset);
+      if (typeof next === 'number') {
+        offset = next;
+        tries++;
+        if (tries < RETRY_AT_ONCE) setImmediate(retry);
+        else setTimeout(retry, Math.min(RETRY_MAX_MS, 2 ** (tries - RETRY_AT_ONCE)));
+        return;
+      }
+      this.waiting = null;
+      this.idle.splice(0).forEach((fn) => fn());
+      resume();
+    };
+    this.waiting = retry;
+    setImmediate(retry);
+    return 'queued';
+  }
+
+  /** Writes what it can of chunk from offset: the whole of it, or where EAGAIN stopped it. */
+  private attempt(chunk: Buffer, offset: number): 'written' | 'gone' | number {
+    if (this.gone) return 'gone';
+    try {
+      while (offset < chunk.length) offset += writeSync(this.fd, chunk, offset);
+      return 'written';
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EAGAIN' ? offset : this.drop();
+    }
+  }
+
+  /** Resolves once nothing waits. */
+  drained(): Promise<void> {
+    return this.waiting ? new Promise((resolve) => this.idle.push(resolve)) : Promise.resolve();
+  }
+
+  /** Our reader is gone, or we give up on it: nothing more is passed on. */
+  drop(): 'gone' {
+    this.gone = true;
+    this.waiting = null;
+    this.idle.splice(0).forEach((fn) => fn());
+    return 'gone';
+  }
+}
+
+/**
+ * Where our `fd` (1 or 2) takes the child's output: a pipe or terminal is
+ * opened anew, non-blocking, through /proc/self/fd (an open file of our own,
+ * so nobody sharing ours is affected); a file is written through `fd` itself
+ * (its offset is shared with the shell). If neither can be done (a socket),
+ * node's own stream for `fd` makes that non-blocking.
+ */
+export function throughFor(fd: 1 | 2): Through {
+  try {
+    if (fstatSync(fd).isFile()) return new Through(fd);
+    return new Through(openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOCTTY));
+  } catch {
+    void (fd === 1 ? process.stdout : process.stderr);
+    return new Through(fd);
+  }
 }

@@ -1,26 +1,59 @@
-// Starting the child behind a gate: a tiny sh that waits for one line on fd 3
-// and then execs the command (same pid, same start time, argv never parsed by
-// the shell). The launcher opens the gate only once the start is recorded, so
-// a launcher killed in between leaves nothing running untracked: the gate
-// reads end-of-file and exits.
-import { spawn, type ChildProcess, type StdioNull, type StdioPipe } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
+// Starting the child behind a gate: a tiny sh that waits for the task's id on
+// fd 3 and then execs the command (same pid, same start time, argv never
+// parsed by the shell). The gate starts before the store is even open; the
+// launcher sends the id only once the start is recorded, so a launcher killed
+// in between leaves nothing running untracked: the gate reads end-of-file and
+// exits. The child's TW_TASK_ID and TW_FEEDBACK are set by the gate, from the id.
+import { accessSync, closeSync, constants, statSync, writeSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { ExitCode } from '../core/errors.js';
+import { spawnProcess, type Spawned } from './spawn.js';
 
-const GATE = 'IFS= read -r _ <&3 || exit 125; exec "$@" 3<&-';
+const GATE =
+  'IFS= read -r TW_TASK_ID <&3 || exit 125; export TW_TASK_ID; ' +
+  'case $1 in n) unset TW_FEEDBACK;; f) export TW_FEEDBACK="$2";; a) export TW_FEEDBACK="$2$TW_TASK_ID$3";; esac; ' +
+  'shift 3; exec "$@" 3<&-';
 
-export type Started = { child: ChildProcess; open(): void } | { exitCode: 126 | 127; why: string };
+/** The child's TW_FEEDBACK: none, this path, or the path around its id (the default feedback file). */
+export type FeedbackEnv = { kind: 'none' } | { kind: 'path'; path: string } | { kind: 'around-id'; before: string; after: string };
 
-type Stdio = number | StdioNull | StdioPipe;
+export interface Gate {
+  child: Spawned;
+  /** Lets the command run, as task `id`. */
+  open(id: number): void;
+  /** The command will not run: the gate exits 125. */
+  shut(): void;
+}
 
-export function startGated(argv: string[], stdio: [Stdio, Stdio, Stdio], env: NodeJS.ProcessEnv, cwd: string): Started {
+export type Started = Gate | { exitCode: 125 | 126 | 127; why: string };
+
+/**
+ * `stdio`: the child's descriptors 0 to 2 ('ignore' for /dev/null) and its fd 3, the read end of
+ * the gate; `gate` is our end of it, which this now owns.
+ */
+export async function startGated(argv: string[], stdio: [number | 'ignore', number, number, number], gate: number, feedback: FeedbackEnv, env: NodeJS.ProcessEnv, cwd: string): Promise<Started> {
+  let fd: number | null = gate;
+  const shut = () => {
+    if (fd !== null) closeSync(fd);
+    fd = null;
+  };
   const missing = findCommand(argv[0]!, env.PATH, cwd);
-  if (missing) return missing;
-  const child = spawn('/bin/sh', ['-c', GATE, 'tw', ...argv], { detached: true, stdio: [...stdio, 'pipe'], env, cwd });
-  const gate = child.stdio[3] as NodeJS.WritableStream & { on(event: 'error', fn: () => void): void };
-  gate.on('error', () => undefined); // the child may be gone already
-  return { child, open: () => gate.end('go\n') };
+  if (missing) {
+    shut();
+    return missing;
+  }
+  const fb = feedback.kind === 'none' ? ['n', '', ''] : feedback.kind === 'path' ? ['f', feedback.path, ''] : ['a', feedback.before, feedback.after];
+  const child = await spawnProcess({ file: '/bin/sh', args: ['-c', GATE, 'tw', ...fb, ...argv], env, cwd, stdio, detached: true });
+  if (!('pid' in child)) {
+    shut();
+    return { exitCode: ExitCode.LaunchFailed, why: child.error };
+  }
+  const open = (id: number) => {
+    // Our end is open for reading too (see fifo.ts), so this write never meets a closed pipe.
+    if (fd !== null) writeSync(fd, `${id}\n`);
+    shut();
+  };
+  return { child, open, shut };
 }
 
 /** execvp's answer, asked before spawning: 127 if nothing is found, 126 if what is found cannot run. */

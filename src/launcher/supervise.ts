@@ -6,9 +6,9 @@ import { ExitCode, isTwError } from '../core/errors.js';
 import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } from '../core/task.js';
 import type { NewMessage, Store } from '../store/store.js';
 import { Watchdog } from './watchdog.js';
-import { openPipes } from './fifo.js';
-import { OutputTee } from './output.js';
-import { startGated } from './start.js';
+import { openPipes, refillPool, takeFifos, type ChildPipes } from './fifo.js';
+import { OutputTee, throughFor } from './output.js';
+import { startGated, type FeedbackEnv, type Gate } from './start.js';
 import { processRef, signalGroup, signalNumber } from './proc.js';
 import { terminateGroup } from './terminate.js';
 
@@ -17,19 +17,56 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const LEFTOVER_OUTPUT_MS = 500;
 const delay = (ms: number): Promise<false> => new Promise((resolve) => setTimeout(() => resolve(false), ms).unref());
 
+/** How the child is started: by startChild, before the store is open. */
+export interface ChildSpec {
+  argv: string[];
+  cwd: string;
+  stdin: 'inherit' | 'ignore' | 'pipe';
+  /** The child's environment, but for TW_TASK_ID and TW_FEEDBACK (the gate sets those). */
+  env: NodeJS.ProcessEnv;
+  feedback: FeedbackEnv;
+  /** Where the FIFOs for its stdio are (see fifo.ts). */
+  runDir: string;
+}
+
+/** The child, waiting at its gate; or why it could not be started (its end is recorded once the task is). */
+export type Starting =
+  | { ok: true; gate: Gate; pipes: ChildPipes; ref: ProcessRef; refill: boolean; runDir: string }
+  | { ok: false; exitCode: number; why: string };
+
+/** Starts the child behind its gate, before the task is even claimed: a refused claim shuts the gate (abandon). */
+export async function startChild(spec: ChildSpec): Promise<Starting> {
+  const fifos = await takeFifos(spec.runDir, spec.stdin === 'pipe');
+  const pipes = fifos && openPipes(fifos);
+  if (!pipes) return { ok: false, exitCode: ExitCode.LaunchFailed, why: `cannot make the pipes for its output in ${spec.runDir} (mkfifo)` };
+  const [stdin, stdout, stderr, gateRead] = pipes.childFds;
+  const stdio: [number | 'ignore', number, number, number] = [stdin ?? (spec.stdin === 'ignore' ? 'ignore' : 0), stdout, stderr, gateRead];
+  const started = await startGated(spec.argv, stdio, pipes.gate, spec.feedback, spec.env, spec.cwd);
+  pipes.release();
+  if (!('child' in started)) {
+    pipes.close();
+    return { ok: false, exitCode: started.exitCode, why: started.why };
+  }
+  const { pid } = started.child;
+  const ref = processRef(pid) ?? { pid, startTicks: -1, bootId: '' };
+  return { ok: true, gate: started, pipes, ref, refill: fifos.low, runDir: spec.runDir };
+}
+
+/** The launch was refused: the gate exits without running anything. */
+export function abandon(starting: Starting): void {
+  if (!starting.ok) return;
+  starting.gate.shut();
+  starting.pipes.close();
+}
+
 export interface SuperviseOptions {
   /** Pass the child's output through to ours (foreground), or only to the log (detached). */
   tee: boolean;
-  stdin: 'inherit' | 'ignore' | 'pipe';
-  /** The named pipes for the child's stdio, being made meanwhile (null: use node's socketpairs). */
-  fifos: Promise<string[] | null>;
-  env: NodeJS.ProcessEnv;
   warn(message: string): void;
 }
 
-/** Runs the claimed task's command to its end and records it; resolves to the launcher's exit code. */
-export async function supervise(store: Store, task: Task, opts: SuperviseOptions): Promise<number> {
-  const argv = task.command!;
+/** Runs the claimed task's command, started by startChild and recorded running, to its end and records it; resolves to the launcher's exit code. */
+export async function supervise(store: Store, task: Task, starting: Starting & { ok: true }, opts: SuperviseOptions): Promise<number> {
   const graceMs = task.graceMs ?? 10_000;
   const warned = new Set<string>();
   // A store that fails mid-run (disk full) must not stop the child: warn once per kind and go on.
@@ -44,13 +81,20 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
     }
   };
 
-  // Signals that arrive before the child exists are kept and acted on once it does.
+  // Signals that arrive before the child runs are kept and acted on once it does.
   let early: NodeJS.Signals | null = null;
   let onSignal = (signal: NodeJS.Signals): void => void (early ??= signal);
   const dispatch = (signal: NodeJS.Signals) => onSignal(signal);
   for (const s of FORWARDED) process.on(s, dispatch);
 
-  const tee = new OutputTee(task.logPath!, opts.warn);
+  let tee: OutputTee;
+  try {
+    tee = new OutputTee(task.logPath!, opts.warn);
+  } catch (e) {
+    for (const s of FORWARDED) process.off(s, dispatch);
+    abandon(starting);
+    return recordSpawnFailure(store, task, ExitCode.LaunchFailed, `cannot write the log ${task.logPath}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, opts);
+  }
   if (task.feedbackPath) {
     try {
       mkdirSync(dirname(task.feedbackPath), { recursive: true, mode: 0o700 });
@@ -58,43 +102,14 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
       opts.warn(`warning: cannot make the folder of the feedback file ${task.feedbackPath} (${(e as NodeJS.ErrnoException).code}); no heartbeat can arrive`);
     }
   }
-  const fifos = await opts.fifos;
-  const pipes = fifos && openPipes(fifos);
-  const stdio: [number | 'inherit' | 'ignore' | 'pipe', number | 'pipe', number | 'pipe'] = pipes
-    ? [pipes.childFds[0] ?? opts.stdin, pipes.childFds[1], pipes.childFds[2]]
-    : [opts.stdin, 'pipe', 'pipe'];
-  const gated = startGated(argv, stdio, opts.env, task.cwd ?? process.cwd());
-  pipes?.release();
-  const failed = (exitCode: number, why: string): number => {
-    for (const s of FORWARDED) process.off(s, dispatch);
-    for (const stream of [pipes?.stdout, pipes?.stderr, pipes?.stdin]) stream?.destroy();
-    return recordSpawnFailure(store, task, exitCode, why, opts);
-  };
-  if (!('child' in gated)) return failed(gated.exitCode, gated.why);
-  const child = gated.child;
-  const stdout = pipes?.stdout ?? child.stdout!;
-  const stderr = pipes?.stderr ?? child.stderr!;
-  const stdin = pipes ? pipes.stdin : child.stdin;
-
-  const started = await new Promise<ProcessRef | NodeJS.ErrnoException>((resolve) => {
-    child.once('spawn', () => resolve(processRef(child.pid!) ?? { pid: child.pid!, startTicks: -1, bootId: '' }));
-    child.once('error', (e: NodeJS.ErrnoException) => resolve(e));
-  });
-  if (started instanceof Error) return failed(ExitCode.LaunchFailed, started.message);
-
-  const ref = started;
-  const startedAt = Date.now();
-  tee.attach(stdout, opts.tee ? 1 : null, false);
-  tee.attach(stderr, opts.tee ? 2 : null, true);
-  if (stdin) {
-    stdin.on('error', () => stdin.destroy());
-    process.stdin.pipe(stdin, { end: false });
-    process.stdin.once('end', () => stdin.end(() => stdin.destroy()));
-  }
-
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  // The command runs from here on; what it writes waits in its pipes until they are read below.
+  const { gate, pipes, ref } = starting;
+  gate.open(task.id);
+  const startedAt = task.startedAt ?? Date.now();
+  tee.attach(pipes.stdout, opts.tee ? throughFor(1) : null, false);
+  tee.attach(pipes.stderr, opts.tee ? throughFor(2) : null, true);
+  const stdin = pipes.stdin === null ? null : await feedStdin(pipes.stdin);
+  const exited = gate.child.exited;
   type Stop = { why: 'timeout' | 'signal'; text: string };
   let stop = null as Stop | null;
   let termination: Promise<unknown> | null = null;
@@ -103,20 +118,8 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
     termination ??= terminateGroup(ref, graceMs, first);
   };
 
-  let recordedStart: boolean;
-  try {
-    recordedStart = store.recordStart(task.id, ref, startedAt);
-  } catch (e) {
-    // Without a recorded start nothing could ever record the end: do not run untracked.
-    await terminateGroup(ref, 0);
-    throw e;
-  }
-  // Cancelled between claim and start: this run must not go on (its gate stays shut).
-  if (recordedStart) gated.open();
-  else terminate('signal', 'cancelled before it started');
-  // While the child starts: opening node's stdout and stderr streams makes a pipe's descriptor
-  // non-blocking, so the pass-through gets EAGAIN from a reader that stalls instead of blocking.
-  if (opts.tee) void [process.stdout, process.stderr];
+  // While the child runs: the FIFO pool is refilled when low, off the critical path of the next launch.
+  if (starting.refill) void refillPool(starting.runDir);
 
   const watchdog = new Watchdog({
     feedbackPath: task.feedbackPath,
@@ -138,10 +141,7 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   // The outcome is settled: a signal now only stops the waiting for output below.
   onSignal = () => tee.abandon();
   watchdog.stop();
-  if (stdin) {
-    process.stdin.unpipe(stdin).destroy();
-    stdin.destroy();
-  }
+  stdin?.stop();
   // The leader is gone; leave none of its group behind.
   await (termination ?? terminateGroup(ref, graceMs));
   // A process outside the group (setsid) may still hold the output open: read it only a moment
@@ -189,7 +189,8 @@ export async function supervise(store: Store, task: Task, opts: SuperviseOptions
   return launchExitCode(end, signalNumber);
 }
 
-function recordSpawnFailure(store: Store, task: Task, exitCode: number, why: string, opts: SuperviseOptions): number {
+/** The child could not be started: the claimed task ends failed, with the exit code a launch gives for it. */
+export function recordSpawnFailure(store: Store, task: Task, exitCode: number, why: string, opts: SuperviseOptions): number {
   opts.warn(`${task.command![0]}: ${why}`);
   try {
     store.recordEnd(task.id, {
@@ -204,4 +205,19 @@ function recordSpawnFailure(store: Store, task: Task, exitCode: number, why: str
     opts.warn(`warning: could not record the failure of task ${task.id}: ${e.message}`);
   }
   return exitCode;
+}
+
+/** Our terminal's input, passed on to the child's stdin (a FIFO: `fd`), while it runs. */
+async function feedStdin(fd: number): Promise<{ stop(): void }> {
+  const { Socket } = await import('node:net');
+  const stdin = new Socket({ fd, readable: false, writable: true });
+  stdin.on('error', () => stdin.destroy());
+  process.stdin.pipe(stdin, { end: false });
+  process.stdin.once('end', () => stdin.end(() => stdin.destroy()));
+  return {
+    stop() {
+      process.stdin.unpipe(stdin).destroy();
+      stdin.destroy();
+    },
+  };
 }

@@ -15,5 +15,10 @@ export function defaultLogPath(storePath: string, id: number): string {
   return join(dirname(storePath), 'logs', `${id}.log`);
 }
 export function defaultFeedbackPath(storePath: string, id: number): string {
-  return join(dirname(storePath), 'feedback', `${id}.txt`);
+  const [before, after] = defaultFeedbackPathAround(storePath);
+  return `${before}${id}${after}`;
+}
+/** What comes before and after the id in a default feedback path (the child's gate builds it before the id is known to it). */
+export function defaultFeedbackPathAround(storePath: string): [string, string] {
+  return [join(dirname(storePath), 'feedback') + '/', '.txt'];
 }

@@ -57,6 +57,15 @@ export class SqliteStore implements Store {
       plan.launcher.bootId, plan.timeoutMs, plan.graceMs, plan.logPath ?? defaultLogPath(this.path, id),
       feedbackPath, id,
     );
+    if (plan.start) this.start(id, plan.start.child, plan.start.at);
+  }
+
+  private start(id: number, child: ProcessRef, at: number): void {
+    this.sql(`UPDATE tasks SET state = 'running', pid = ?, pid_start = ?, started_at = ?, heartbeat_at = ? WHERE id = ?`).run(
+      child.pid, child.startTicks, at, at, id,
+    );
+    this.event(id, at, 'reserved', 'running', `started with pid ${child.pid}`);
+    this.message(id, at, { type: 'notification', text: `started with pid ${child.pid}` });
   }
 
   reserve(task: NewTask, at: number): ReserveResult {
@@ -81,19 +90,6 @@ export class SqliteStore implements Store {
       if (!task || task.state !== 'reserved' || task.launcher) return { ok: false as const, task };
       this.applyPlan(id, plan);
       return { ok: true as const, task: this.row(id)! };
-    });
-  }
-
-  recordStart(id: number, child: ProcessRef, at: number): boolean {
-    return this.write(() => {
-      const changed = this.sql(
-        `UPDATE tasks SET state = 'running', pid = ?, pid_start = ?, started_at = ?, heartbeat_at = ?
-         WHERE id = ? AND state = 'reserved'`,
-      ).run(child.pid, child.startTicks, at, at, id).changes;
-      if (changed === 0) return false;
-      this.event(id, at, 'reserved', 'running', `started with pid ${child.pid}`);
-      this.message(id, at, { type: 'notification', text: `started with pid ${child.pid}` });
-      return true;
     });
   }
 

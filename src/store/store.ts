@@ -20,6 +20,8 @@ export interface LaunchPlan {
   logPath: string | null;
   /** 'auto': a file beside the store; null: no feedback file. */
   feedbackPath: string | 'auto' | null;
+  /** The child, already started behind its gate: the task is recorded running in the same transaction. */
+  start?: { child: ProcessRef; at: number };
 }
 
 export interface NewTask {
@@ -91,7 +93,6 @@ export interface Store {
   reserve(task: NewTask, at: number): ReserveResult;
   /** Takes a reserved task for a launcher; any other state is refused. */
   claim(id: number, plan: LaunchPlan): ClaimResult;
-  recordStart(id: number, child: ProcessRef, at: number): boolean;
   recordHeartbeat(id: number, beat: Heartbeat): void;
   recordEnd(id: number, end: End): EndResult;
   /** Marks a running task as cancel-requested (the launcher reads it when its child ends). */

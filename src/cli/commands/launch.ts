@@ -1,18 +1,19 @@
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
-import { noSuchTask, TwError, usageError } from '../../core/errors.js';
+import { ExitCode, noSuchTask, TwError, usageError } from '../../core/errors.js';
 import type { Task } from '../../core/task.js';
-import { discardFifos, makeFifos } from '../../launcher/fifo.js';
 import { processRef, readStat } from '../../launcher/proc.js';
 import { reap } from '../../launcher/reap.js';
-import { supervise } from '../../launcher/supervise.js';
-import { defaultLogPath } from '../../store/location.js';
+import type { FeedbackEnv } from '../../launcher/start.js';
+import { spawnProcess } from '../../launcher/spawn.js';
+import { abandon, recordSpawnFailure, startChild, supervise } from '../../launcher/supervise.js';
+import { defaultFeedbackPathAround, defaultLogPath } from '../../store/location.js';
 import type { LaunchPlan, Store } from '../../store/store.js';
 import { parseId, parseInfo } from '../args.js';
 import type { Context } from '../context.js';
+import { isTerminal } from '../output.js';
 
 interface Options {
   id?: string;
@@ -40,12 +41,8 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   const feedbackPath = opts.feedback === undefined ? null : opts.feedback === true ? 'auto' : resolve(opts.feedback);
   if (logPath !== null) checkWritable(logPath);
   const supervising = !opts.detach || Boolean(opts.supervise);
-  // The child's pipes are made by a mkfifo that runs while the store is opened and the task reserved.
-  const stdin = opts.supervise ? 'ignore' : stdinMode();
-  const fifos = supervising ? makeFifos(join(dirname(ctx.storePath), 'run'), String(process.pid), stdin === 'pipe') : null;
-  const store = await ctx.openStore();
-
   if (!supervising) {
+    const store = await ctx.openStore();
     const forward = [
       ...(opts.timeout === undefined ? [] : ['--timeout', opts.timeout]),
       ...['--grace', opts.grace],
@@ -55,29 +52,43 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
     return detach(store, { name, info, unique: Boolean(opts.unique), id, logPath, argv, forward }, ctx);
   }
 
-  const launcher = processRef(process.pid);
-  if (!launcher) throw new TwError('cannot read /proc/self: tw needs Linux /proc');
-  const plan: LaunchPlan = { command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs, graceMs, logPath, feedbackPath };
+  // The child starts first, waiting at its gate while the store opens; it runs once its start is recorded.
+  const storePath = resolve(ctx.storePath);
+  const env: NodeJS.ProcessEnv = { ...ctx.env, TW_DB: storePath };
+  delete env.TW_TASK_ID;
+  delete env.TW_FEEDBACK;
+  const feedback: FeedbackEnv =
+    feedbackPath === null ? { kind: 'none' } : feedbackPath === 'auto' ? aroundId(defaultFeedbackPathAround(storePath)) : { kind: 'path', path: feedbackPath };
+  const starting = await startChild({
+    argv,
+    cwd: process.cwd(),
+    stdin: opts.supervise ? 'ignore' : stdinMode(),
+    env,
+    feedback,
+    runDir: join(dirname(storePath), 'run'),
+  });
   let task: Task;
+  let store: Store;
   try {
-    task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, ctx.now());
+    store = await ctx.openStore();
+    const launcher = processRef(process.pid);
+    if (!launcher) throw new TwError('cannot read /proc/self: tw needs Linux /proc');
+    // The command runs from now on: its gate opens as soon as this is recorded.
+    const now = ctx.now();
+    const start = starting.ok ? { child: starting.ref, at: now } : undefined;
+    const plan: LaunchPlan = { command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs, graceMs, logPath, feedbackPath, start };
+    task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, now);
   } catch (e) {
-    await discardFifos(fifos!);
+    abandon(starting);
     throw e;
   }
-
-  const env: NodeJS.ProcessEnv = { ...ctx.env, TW_TASK_ID: String(task.id), TW_DB: resolve(ctx.storePath) };
-  if (task.feedbackPath) env.TW_FEEDBACK = task.feedbackPath;
-  else delete env.TW_FEEDBACK;
-  const detached = Boolean(opts.supervise);
-  process.exitCode = await supervise(store, task, {
-    tee: !detached,
-    stdin,
-    fifos: fifos!,
-    env,
-    warn: (message) => ctx.stderr.write(`tw: ${message}\n`),
-  });
+  const superviseOpts = { tee: !opts.supervise, warn: (message: string) => ctx.stderr.write(`tw: ${message}\n`) };
+  process.exitCode = starting.ok
+    ? await supervise(store, task, starting, superviseOpts)
+    : recordSpawnFailure(store, task, starting.exitCode, starting.why, superviseOpts);
 }
+
+const aroundId = ([before, after]: [string, string]): FeedbackEnv => ({ kind: 'around-id', before, after });
 
 /** A log path the user named must be writable before any task is recorded. */
 function checkWritable(path: string): void {
@@ -125,17 +136,17 @@ function refuseId(id: number, task: Task | null): never {
  * launcher is the terminal's foreground job; a file or pipe is inherited.
  */
 function stdinMode(): 'inherit' | 'pipe' | 'ignore' {
-  if (!process.stdin.isTTY) return 'inherit';
+  if (!isTerminal(0)) return 'inherit';
   const self = readStat('self');
   return self && self.pgrp === self.tpgid ? 'pipe' : 'ignore'; // pipe only from the foreground
 }
 
 /** Reserves the id, starts a copy of tw in its own session to supervise it, prints the id. */
-function detach(
+async function detach(
   store: Store,
   want: Want & { logPath: string | null; argv: string[]; forward: string[] },
   ctx: Context,
-): void {
+): Promise<void> {
   let id = want.id;
   if (id === undefined) id = reserveOrRefuse(store, want, undefined, ctx.now()).id;
   else {
@@ -146,12 +157,20 @@ function detach(
   mkdirSync(dirname(logPath), { recursive: true, mode: 0o700 });
   const log = openSync(logPath, 'a', 0o600);
   // The copy claims the reserved id and supervises as the foreground does; its own notes go to the log.
-  const copy = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--db', resolve(ctx.storePath), 'launch', '--supervise', '--id', String(id), ...want.forward, '--', ...want.argv], {
-    detached: true,
+  const copy = await spawnProcess({
+    file: process.execPath,
+    args: [...process.execArgv, process.argv[1]!, '--db', resolve(ctx.storePath), 'launch', '--supervise', '--id', String(id), ...want.forward, '--', ...want.argv],
     stdio: ['ignore', log, log],
     env: ctx.env,
+    cwd: process.cwd(),
+    detached: true,
   });
-  copy.unref();
   closeSync(log);
+  if (!('pid' in copy)) {
+    const why = `cannot start the supervising copy of tw: ${copy.error}`;
+    store.recordEnd(id, { state: 'failed', at: ctx.now(), reason: why, exitCode: ExitCode.LaunchFailed, messages: [{ type: 'error', text: why }] });
+    throw new TwError(why);
+  }
+  copy.unref();
   ctx.stdout.write(`${id}\n`);
 }
