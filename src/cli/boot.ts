@@ -1,0 +1,50 @@
+// tw's entry (bin/tw.cjs requires this bundle): loads the other bundles with
+// V8's code cache, which `node build.mjs` makes beside them by running tw once
+// per command with TW_BUILD_CODE_CACHE set. Compiling the bundles is a few ms
+// of every start; with the cache V8 skips it. A cache that V8 rejects (another
+// node, another build) costs nothing but that saving: the bundle is compiled
+// as usual. The cache is written only by the build, beside the code it is
+// for, so it is trusted as far as the code is.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+
+const DIST = __dirname;
+const producing = process.env.TW_BUILD_CODE_CACHE === '1';
+const loaded: { script: Script; cache: string }[] = [];
+
+/** Runs dist/`name` as node would run a CommonJS file, and returns its exports. */
+function load(name: string): unknown {
+  const file = join(DIST, name);
+  const cache = join(DIST, 'cache', `${name.replace(/\//g, '-')}.v8`);
+  let cachedData: Buffer | undefined;
+  if (!producing) {
+    try {
+      cachedData = readFileSync(cache);
+    } catch {
+      // no cache: compiled as usual
+    }
+  }
+  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  if (producing) loaded.push({ script, cache });
+  const module = { exports: {} as unknown };
+  const requireNode = createRequire(file);
+  // A bundle requires node's own modules, and main.cjs the bundle of each command.
+  const requireHere = (id: string): unknown => (id.startsWith('./commands/') ? load(`commands/${id.slice('./commands/'.length)}`) : requireNode(id));
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, requireHere, module, file, dirname(file));
+  return module.exports;
+}
+
+if (producing) {
+  // After the run, so that the cache holds every function the run compiled, not only the top level.
+  process.on('exit', () => {
+    for (const { script, cache } of loaded) {
+      mkdirSync(dirname(cache), { recursive: true });
+      writeFileSync(`${cache}.tmp`, script.createCachedData());
+      renameSync(`${cache}.tmp`, cache);
+    }
+  });
+}
+
+load('main.cjs');
