@@ -1,7 +1,8 @@
 // Edges found in review: a stalled reader, output held by a stranger, relative
 // stores, dead launchers holding a --unique name, groups that outlive their leader.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { alive, BIN, exec, groupMembers, NODE, requireBuild, sandbox, until, type Sandbox, type TaskJson } from './helpers.js';
@@ -19,6 +20,27 @@ describe('edges', { concurrency: 3 }, () => {
     const ended = await task(s, 1);
     assert.equal(ended?.state, 'timed_out');
     assert.ok(ended!.durationMs! < 3000, `killed after ${ended!.durationMs} ms, not when the reader left`);
+  });
+
+  test('through a shell pipe to a fast reader and to one that keeps stalling: every byte, in order, in both and in the log', async (t) => {
+    const s = sandbox(t);
+    const data = randomBytes(3 * 1024 * 1024);
+    const blob = join(s.dir, 'blob');
+    writeFileSync(blob, data);
+    // The slow reader takes 16 KiB at a time and naps between reads: our writes keep meeting a full pipe.
+    const slow = `const fs=require('fs');const b=Buffer.alloc(16384);const out=fs.openSync(process.argv[1],'w');` +
+      `for(;;){let n;try{n=fs.readSync(0,b)}catch(e){if(e.code==='EAGAIN')continue;throw e}if(!n)break;fs.writeSync(out,b,0,n);Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,2)}`;
+    const readers = [
+      ['fast', `cat > "$4"`],
+      ['slow', `"$0" -e "$5" "$4"`],
+    ];
+    for (const [i, [what, reader]] of readers.entries()) {
+      const out = join(s.dir, `out-${what}`);
+      const r = await exec('sh', ['-c', `"$0" "$1" launch -- cat "$3" | ${reader}`, NODE, BIN, '', blob, out, slow], { fullEnv: s.env() });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(readFileSync(out).equals(data), `${what}: the bytes that came through differ`);
+      assert.ok(readFileSync((await task(s, i + 1))!.logPath!).equals(data), `${what}: the log differs`);
+    }
   });
 
   test('a process outside the group holding the output does not keep the task open', async (t) => {

@@ -5,11 +5,16 @@
 // much it prints, and the launcher's timers and signals keep working.
 import { closeSync, constants, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { PipeReader } from './pipe-reader.js';
+import { PIPE_CHUNK, PipeReader } from './pipe-reader.js';
 
 const STDERR_TAIL_BYTES = 16 * 1024;
-/** A write our reader had no room for is tried again at once this many times, then after 1, 2, 4 ... ms. */
-const RETRY_AT_ONCE = 16;
+/**
+ * A write our reader had no room for is tried again after naps of NAP_MS for
+ * NAPPING_MS (the launcher's loop waits meanwhile), then after 2, 4 ... ms.
+ */
+const NAP_MS = 0.02;
+const NAPPING_MS = 2;
+const nap = new Int32Array(new SharedArrayBuffer(4));
 const RETRY_MAX_MS = 100;
 
 export class OutputTee {
@@ -36,6 +41,7 @@ export class OutputTee {
       if (keepTail) this.remember(Buffer.from(chunk)); // a copy: the reader reuses its buffer
       if (!through) return;
       const passed = through.write(chunk, () => source.resume());
+      if (through.pushedBack) source.gatherUpTo = PIPE_CHUNK;
       if (passed === 'queued') source.pause();
       else if (passed === 'gone') source.stop(); // like a shell pipeline: when our reader goes away, the child's writes fail too
     });
@@ -106,6 +112,8 @@ export class Through {
   /** A chunk waiting for our reader to make room (its pipe is paused meanwhile). */
   private waiting: (() => void) | null = null;
   private idle: (() => void)[] = [];
+  /** Our reader has once had no room for a write. */
+  pushedBack = false;
 
   constructor(private readonly fd: number) {}
 
@@ -115,20 +123,26 @@ export class Through {
 
   /** Passes `chunk` on at once ('written'), or keeps it and calls `resume` once it is out ('queued'). */
   write(chunk: Buffer, resume: () => void): 'written' | 'queued' | 'gone' {
-    const done = this.attempt(chunk, 0);
+    let done = this.attempt(chunk, 0);
+    if (typeof done === 'number') this.pushedBack = true;
+    // Our reader has no room. One that is only slower than the child makes room within
+    // microseconds: wait for it in short naps, holding the launcher's loop a moment at most.
+    const until = performance.now() + NAPPING_MS;
+    while (typeof done === 'number' && performance.now() < until) {
+      Atomics.wait(nap, 0, 0, NAP_MS);
+      done = this.attempt(chunk, done);
+    }
     if (typeof done === 'string') return done;
-    // Our reader has no room: try again soon, at once at first (a reader that is only slower
-    // than the child makes room within microseconds), then less and less often (one that stalls).
-    let tries = 0;
+    // One that stalls: try again less and less often, the loop free meanwhile.
     let offset = done;
+    let delayMs = 1;
     const retry = () => {
       if (this.waiting !== retry) return; // dropped meanwhile
       const next = this.attempt(chunk, offset);
       if (typeof next === 'number') {
         offset = next;
-        tries++;
-        if (tries < RETRY_AT_ONCE) setImmediate(retry);
-        else setTimeout(retry, Math.min(RETRY_MAX_MS, 2 ** (tries - RETRY_AT_ONCE)));
+        delayMs = Math.min(RETRY_MAX_MS, delayMs * 2);
+        setTimeout(retry, delayMs);
         return;
       }
       this.waiting = null;
@@ -136,7 +150,7 @@ export class Through {
       resume();
     };
     this.waiting = retry;
-    setImmediate(retry);
+    setTimeout(retry, delayMs);
     return 'queued';
   }
 

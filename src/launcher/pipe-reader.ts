@@ -8,6 +8,8 @@ import { closeSync, constants, openSync, read, readSync, writeSync } from 'node:
 
 const FIRST_READ = 64 * 1024;
 const DRAIN_UP_TO = 1024 * 1024;
+/** A pipe's own size: chunks this small keep a pipeline flowing. */
+export const PIPE_CHUNK = 64 * 1024;
 
 export class PipeReader {
   /** Reused: a chunk handed to onData is valid until the reader is resumed (or onData returns, unpaused). */
@@ -16,6 +18,12 @@ export class PipeReader {
   private inFlight = false;
   private paused = false;
   private state: 'open' | 'stopping' | 'closed' = 'open';
+  /**
+   * How much output one chunk gathers: much by default (fewer trips to the pool, fewer and
+   * larger writes); a pipe's worth once what we pass it on to pushes back, so that the child
+   * writes into its pipe while we write out of ours, rather than each waiting for the other.
+   */
+  gatherUpTo = DRAIN_UP_TO;
   private resolveClosed!: () => void;
   /** Resolves at end-of-file (every writer gone) or once stopped. */
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -65,10 +73,10 @@ export class PipeReader {
       if (err || n === 0) return this.close();
       let length = n;
       let ended = false;
-      while (this.drainFd !== null && length < DRAIN_UP_TO) {
+      while (this.drainFd !== null && length < this.gatherUpTo) {
         let more: number;
         try {
-          more = readSync(this.drainFd, this.buffer, length, DRAIN_UP_TO - length, null);
+          more = readSync(this.drainFd, this.buffer, length, this.gatherUpTo - length, null);
         } catch {
           break; // EAGAIN: nothing more for now
         }
