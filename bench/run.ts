@@ -29,6 +29,7 @@ import {
   measure,
   median,
   memOf,
+  NODE,
   nodeCmd,
   plainCmd,
   quantile,
@@ -312,19 +313,21 @@ async function throughput(): Promise<void> {
   // For reference: the same work as tw's (pass through and save a copy) done by tee(1).
   const teeLog = join(DIR, 'throughput', 'tee.log');
   const tee = plainCmd('head | tee', 'sh', ['-c', `head -c ${n} /dev/zero | tee ${teeLog} > /dev/null`]);
-  const times: Record<string, number[]> = { tw: [], cat: [], tee: [] };
+  // And the log's own share: the bytes written to a new file by C, nothing passed on.
+  const logOnly = plainCmd('head > file', 'sh', ['-c', `head -c ${n} /dev/zero | dd bs=64k of=${teeLog} status=none`]);
+  // Through a shell pipe to a reader, as `tw launch ... | grep` is used.
+  const twPiped: Cmd = { label: 'tw | cat', file: 'sh', args: ['-c', `"$0" "$1" launch -- head -c ${n} /dev/zero | cat > /dev/null`, NODE, TW], env: tw.env };
+  const teePiped = plainCmd('head | tee | cat', 'sh', ['-c', `head -c ${n} /dev/zero | tee ${teeLog} | cat > /dev/null`]);
+  const cmds = { tw, cat, tee, logOnly, twPiped, teePiped };
+  const times = Object.fromEntries(Object.keys(cmds).map((k) => [k, [] as number[]])) as Record<keyof typeof cmds, number[]>;
   try {
     for (let i = 0; i < THROUGHPUT_RUNS + 1; i++) {
-      const a = runOk(tw, { stdio: ['ignore', devnull, 'pipe'] });
-      const b = runOk(cat, { stdio: ['ignore', devnull, 'pipe'] });
-      const c = runOk(tee, { stdio: ['ignore', devnull, 'pipe'] });
-      if (i > 0) {
-        times.tw!.push(a.ms);
-        times.cat!.push(b.ms);
-        times.tee!.push(c.ms);
+      for (const [k, cmd] of Object.entries(cmds)) {
+        const r = runOk(cmd, { stdio: ['ignore', devnull, 'pipe'] });
+        if (i > 0) times[k as keyof typeof cmds].push(r.ms);
+        rmSync(logs, { recursive: true, force: true });
+        rmSync(teeLog, { force: true });
       }
-      rmSync(logs, { recursive: true, force: true });
-      rmSync(teeLog, { force: true });
     }
   } finally {
     closeSync(devnull);
@@ -348,29 +351,36 @@ async function throughput(): Promise<void> {
   if (end.code !== 0) throw new Error(`tw launch -- head: exit ${end.code}: ${end.stderr}`);
 
   const mbps = (ms: number): number => THROUGHPUT_BYTES / 1e6 / (ms / 1000);
-  const twMs = median(times.tw!);
-  const catMs = median(times.cat!);
+  const twMs = median(times.tw);
+  const catMs = median(times.cat);
   const ratio = mbps(twMs) / mbps(catMs);
+  const row = (what: string, k: keyof typeof cmds): string[] => [what, fmtMs(median(times[k])), mbps(median(times[k])).toFixed(0), fmtX(mbps(median(times[k])) / mbps(catMs)), String(times[k].length)];
   console.log(
     table(
-      ['pipeline (stdout to /dev/null)', 'median wall', 'MB/s', 'n'],
+      ['pipeline (the last stdout to /dev/null)', 'median wall', 'MB/s', 'vs cat', 'n'],
       [
-        ['tw launch -- head -c 1e8 /dev/zero  (also saved to the task log)', fmtMs(twMs), mbps(twMs).toFixed(0), String(times.tw!.length)],
-        ['sh -c "head -c 1e8 /dev/zero | cat > /dev/null"  (the target\'s baseline)', fmtMs(catMs), mbps(catMs).toFixed(0), String(times.cat!.length)],
-        ['sh -c "head -c 1e8 /dev/zero | tee LOG > /dev/null"  (info: the same work in C)', fmtMs(median(times.tee!)), mbps(median(times.tee!)).toFixed(0), String(times.tee!.length)],
+        row('tw launch -- head -c 1e8 /dev/zero  (also saved to the task log)', 'tw'),
+        row('sh -c "head -c 1e8 /dev/zero | cat"  (the target\'s baseline)', 'cat'),
+        row('sh -c "head -c 1e8 /dev/zero | tee LOG"  (info: the same work in C)', 'tee'),
+        row('sh -c "head -c 1e8 /dev/zero | dd bs=64k of=LOG"  (info: the log alone)', 'logOnly'),
+        row('sh -c "tw launch -- head -c 1e8 /dev/zero | cat"  (info: to a reader)', 'twPiped'),
+        row('sh -c "head -c 1e8 /dev/zero | tee LOG | cat"  (info: the same in C)', 'teePiped'),
       ],
     ),
   );
   console.log(`tw / cat throughput = ${fmtX(ratio)} (target >= 0.8x); wall times include tw's start-up; launcher peak RssAnon ${fmtMiB(peakAnon)}, VmRSS ${fmtMiB(peakRss)}`);
+  const teeRatio = mbps(twMs) / mbps(median(times.tee));
   if (launchTrueMs !== null) {
     const net = twMs - launchTrueMs;
-    console.log(`without tw's fixed cost (this run's median \`tw launch -- true\`, ${fmtMs(launchTrueMs)}): ${fmtMs(net)}, ${mbps(net).toFixed(0)} MB/s, ${fmtX(mbps(net) / mbps(catMs))} of cat (info)`);
+    console.log(`without tw's fixed cost (this run's median \`tw launch -- true\`, ${fmtMs(launchTrueMs)}): ${fmtMs(net)}, ${mbps(net).toFixed(0)} MB/s, ${fmtX(mbps(net) / mbps(catMs))} of cat, ${fmtX(mbps(net) / mbps(median(times.tee)))} of tee (info)`);
   }
   if (ratio < 0.8) {
     explain(tw);
     rmSync(logs, { recursive: true, force: true });
   }
   record('throughput', 'tw launch vs cat, 100 MB', `${fmtX(ratio)} (${mbps(twMs).toFixed(0)} vs ${mbps(catMs).toFixed(0)} MB/s)`, '>= 0.8x', ratio >= 0.8);
+  record('throughput', 'tw launch vs tee LOG (C, the same work), 100 MB', fmtX(teeRatio), 'info', null);
+  record('throughput', 'tee LOG (C) vs cat, 100 MB', fmtX(mbps(median(times.tee)) / mbps(catMs)), 'info', null);
   record('throughput', 'launcher peak RssAnon while piping', fmtMiB(peakAnon), 'bounded', null);
 }
 
