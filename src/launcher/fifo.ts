@@ -8,7 +8,7 @@
 // pool beside the store. A launch takes its own out of the pool by rename
 // (atomic: two launchers never get the same one); when the pool runs low, the
 // launch refills it once its child has started, off the critical path.
-import { closeSync, constants, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnProcess } from './spawn.js';
 
@@ -64,7 +64,7 @@ export async function takeFifos(runDir: string, withStdin: boolean): Promise<Fif
   const rest = names.slice(got);
   try {
     mkdirSync(pool, { recursive: true, mode: 0o700 });
-    for (const name of rest) rmSync(name, { force: true });
+    rest.forEach(unlink);
   } catch {
     return null;
   }
@@ -101,7 +101,16 @@ function isFifo(path: string): boolean {
 
 /** Removes FIFOs that will not be used (the launch was refused). */
 export function discardFifos(fifos: Fifos | null): void {
-  for (const name of fifos?.names ?? []) rmSync(name, { force: true });
+  fifos?.names.forEach(unlink);
+}
+
+/** Removes a path if it is there (rmSync would load node's rimraf for it). */
+function unlink(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }
 
 /** Opens the FIFOs of takeFifos, and unlinks them at once. */

@@ -66,12 +66,16 @@ function openExisting(path: string): Store {
 }
 
 function prepare(db: Database.Database, path: string): void {
-  // One read transaction, so a racing first user's migration is seen whole or not at all.
-  let version = db.transaction(() => {
-    const v = db.pragma('user_version', { simple: true }) as number;
-    if (v < SCHEMA_VERSION) checkOwnership(db, path, v);
-    return v;
-  })();
+  // A store of this schema is the common case: one statement tells. Else one read transaction,
+  // so that a racing first user's migration is seen whole or not at all.
+  let version = db.pragma('user_version', { simple: true }) as number;
+  if (version < SCHEMA_VERSION) {
+    version = db.transaction(() => {
+      const v = db.pragma('user_version', { simple: true }) as number;
+      if (v < SCHEMA_VERSION) checkOwnership(db, path, v);
+      return v;
+    })();
+  }
   if (version > SCHEMA_VERSION) {
     throw storeError(`${path} was made by a newer tw (schema ${version} > ${SCHEMA_VERSION}); upgrade tw`);
   }
@@ -80,10 +84,8 @@ function prepare(db: Database.Database, path: string): void {
     db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
   }
-  db.pragma('synchronous = NORMAL');
   // Connections are never closed (see the CLI entry), so the WAL is only cut back at checkpoints: keep it small.
-  db.pragma('journal_size_limit = 4194304');
-  db.pragma('foreign_keys = ON');
+  db.exec('PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 4194304; PRAGMA foreign_keys = ON');
   if (version < SCHEMA_VERSION) {
     db.transaction(() => {
       // Re-read inside the lock: a racing first user may have migrated already.
