@@ -63,7 +63,9 @@ export function findCommand(command: string, path: string | undefined, cwd: stri
   for (const file of candidates) {
     let isFile: boolean;
     try {
-      isFile = statSync(file).isFile();
+      const stat = statSync(file, { throwIfNoEntry: false }); // most of PATH has no such file: no exception each
+      if (!stat) continue;
+      isFile = stat.isFile();
     } catch {
       continue;
     }
