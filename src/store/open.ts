@@ -30,7 +30,7 @@ const BUSY_TIMEOUT_MS = 60_000;
 
 export function openStore(path: string): Store {
   // The usual case, asked without an exception; the create below settles a race for a new store.
-  if (statSync(path, { throwIfNoEntry: false })) {
+  if (exists(path)) {
     checkHeader(path);
     return openExisting(path);
   }
@@ -45,6 +45,14 @@ export function openStore(path: string): Store {
     throw storeError(`cannot create the store ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   return openExisting(path);
+}
+
+function exists(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false; // ENOTDIR and the like: the create below says what is wrong
+  }
 }
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -72,7 +80,7 @@ function openExisting(path: string): Store {
   return guarded(path, () => {
     const db = new Database(path, { timeout: BUSY_TIMEOUT_MS, nativeBinding: nativeBinding() });
     try {
-      prepare(db, path);
+      prepareRetrying(db, path);
     } catch (e) {
       db.close();
       throw e;
@@ -80,6 +88,28 @@ function openExisting(path: string): Store {
     return new SqliteStore(db, path);
   });
 }
+
+/**
+ * Racing first users of a new store (one turning it to WAL, another migrating
+ * it while still in rollback mode) can deadlock on its locks; SQLite then
+ * answers one of them SQLITE_BUSY at once rather than waiting. That one holds
+ * nothing any more and tries again, after a short random pause.
+ */
+function prepareRetrying(db: Database.Database, path: string): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return prepare(db, path);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw e;
+      if (db.inTransaction) db.exec('ROLLBACK');
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 45);
+    }
+  }
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 function prepare(db: Database.Database, path: string): void {
   // A store of this schema is the common case: one statement tells. Else one read transaction,
