@@ -16,7 +16,12 @@ test('every bundle has a code cache that this node accepts', () => {
   for (const name of bundles) {
     const cache = join(DIST, 'cache', `${name.replace(/\//g, '-')}.v8`);
     assert.ok(existsSync(cache), `no code cache for ${name}`);
-    const script = new Script(Module.wrap(readFileSync(join(DIST, name), 'utf8')), { filename: join(DIST, name), cachedData: readFileSync(cache) });
+    // The cache file: the source's length, the source, V8's data (see src/cli/boot.ts).
+    const data = readFileSync(cache);
+    const source = readFileSync(join(DIST, name));
+    const length = data.readUInt32LE(0);
+    assert.ok(data.subarray(4, 4 + length).equals(source), `the code cache of ${name} was made from another source`);
+    const script = new Script(Module.wrap(source.toString('utf8')), { filename: join(DIST, name), cachedData: data.subarray(4 + length) });
     assert.equal(script.cachedDataRejected, false, `V8 rejects the code cache of ${name}`);
   }
 });

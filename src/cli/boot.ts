@@ -12,22 +12,16 @@ import { Script } from 'node:vm';
 
 const DIST = __dirname;
 const producing = process.env.TW_BUILD_CODE_CACHE === '1';
-const loaded: { script: Script; cache: string }[] = [];
+const loaded: { script: Script; source: Buffer; cache: string }[] = [];
 
 /** Runs dist/`name` as node would run a CommonJS file, and returns its exports. */
 function load(name: string): unknown {
   const file = join(DIST, name);
   const cache = join(DIST, 'cache', `${name.replace(/\//g, '-')}.v8`);
-  let cachedData: Buffer | undefined;
-  if (!producing) {
-    try {
-      cachedData = readFileSync(cache);
-    } catch {
-      // no cache: compiled as usual
-    }
-  }
-  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
-  if (producing) loaded.push({ script, cache });
+  const source = readFileSync(file);
+  const cachedData = producing ? undefined : cacheFor(cache, source);
+  const script = new Script(Module.wrap(source.toString('utf8')), { filename: file, cachedData });
+  if (producing) loaded.push({ script, source, cache });
   const module = { exports: {} as unknown };
   const requireNode = createRequire(file);
   // A bundle requires node's own modules, and main.cjs the bundle of each command.
@@ -36,12 +30,31 @@ function load(name: string): unknown {
   return module.exports;
 }
 
+/**
+ * A cache file holds the source it was made from (its length, then its bytes)
+ * before V8's data: V8 itself checks only the source's length, so a bundle
+ * changed in place would otherwise run as it was.
+ */
+function cacheFor(path: string, source: Buffer): Buffer | undefined {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch {
+    return undefined; // no cache: compiled as usual
+  }
+  if (data.length < 4) return undefined;
+  const length = data.readUInt32LE(0);
+  return length === source.length && data.subarray(4, 4 + length).equals(source) ? data.subarray(4 + length) : undefined;
+}
+
 if (producing) {
   // After the run, so that the cache holds every function the run compiled, not only the top level.
   process.on('exit', () => {
-    for (const { script, cache } of loaded) {
+    for (const { script, source, cache } of loaded) {
       mkdirSync(dirname(cache), { recursive: true });
-      writeFileSync(`${cache}.tmp`, script.createCachedData());
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(source.length);
+      writeFileSync(`${cache}.tmp`, Buffer.concat([length, source, script.createCachedData()]));
       renameSync(`${cache}.tmp`, cache);
     }
   });

@@ -8,7 +8,7 @@
 // pool beside the store. A launch takes its own out of the pool by rename
 // (atomic: two launchers never get the same one); when the pool runs low, the
 // launch refills it once its child has started, off the critical path.
-import { closeSync, constants, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnProcess } from './spawn.js';
 
@@ -77,7 +77,10 @@ export async function refillPool(runDir: string): Promise<void> {
   if ('pid' in made) made.unref();
 }
 
-const mkfifoSpec = (names: string[]) => ({ file: 'mkfifo', args: ['-m', '600', ...names], env: process.env, cwd: '/', stdio: ['ignore' as const, 'ignore' as const, 'ignore' as const], detached: true });
+/** mkfifo(1) where coreutils puts it, so that a launch under a bare PATH (cron, systemd) finds it; else as PATH says. */
+const MKFIFO = ['/usr/bin/mkfifo', '/bin/mkfifo'].find((path) => existsSync(path)) ?? 'mkfifo';
+
+const mkfifoSpec = (names: string[]) => ({ file: MKFIFO, args: ['-m', '600', ...names], env: process.env, cwd: '/', stdio: ['ignore' as const, 'ignore' as const, 'ignore' as const], detached: true });
 
 const batch = (pool: string): string[] => {
   const tag = `${process.pid}-${Date.now().toString(36)}`;

@@ -106,11 +106,16 @@ function writeAll(fd: number, chunk: Buffer): void {
 }
 
 
-/** Our stdout or stderr, as the child's output passes on to it. */
+/**
+ * Our stdout or stderr, as the child's output passes on to it; one for both
+ * when they are the same file (`2>&1`), so that a chunk that waits for room is
+ * never cut into by one of the other stream.
+ */
 export class Through {
   private gone = false;
-  /** A chunk waiting for our reader to make room (its pipe is paused meanwhile). */
-  private waiting: (() => void) | null = null;
+  /** Chunks waiting for our reader to make room, in order; the pipe of each is paused meanwhile. */
+  private readonly queue: { chunk: Buffer; offset: number; resume: () => void }[] = [];
+  private delayMs = 1;
   private idle: (() => void)[] = [];
   /** Our reader has once had no room for a write. */
   pushedBack = false;
@@ -118,11 +123,16 @@ export class Through {
   constructor(private readonly fd: number) {}
 
   get pending(): boolean {
-    return this.waiting !== null;
+    return this.queue.length > 0;
   }
 
   /** Passes `chunk` on at once ('written'), or keeps it and calls `resume` once it is out ('queued'). */
   write(chunk: Buffer, resume: () => void): 'written' | 'queued' | 'gone' {
+    if (this.gone) return 'gone';
+    if (this.queue.length) {
+      this.queue.push({ chunk, offset: 0, resume }); // behind what already waits
+      return 'queued';
+    }
     let done = this.attempt(chunk, 0);
     if (typeof done === 'number') this.pushedBack = true;
     // Our reader has no room. One that is only slower than the child makes room within
@@ -134,25 +144,27 @@ export class Through {
     }
     if (typeof done === 'string') return done;
     // One that stalls: try again less and less often, the loop free meanwhile.
-    let offset = done;
-    let delayMs = 1;
-    const retry = () => {
-      if (this.waiting !== retry) return; // dropped meanwhile
-      const next = this.attempt(chunk, offset);
-      if (typeof next === 'number') {
-        offset = next;
-        delayMs = Math.min(RETRY_MAX_MS, delayMs * 2);
-        setTimeout(retry, delayMs);
-        return;
-      }
-      this.waiting = null;
-      this.idle.splice(0).forEach((fn) => fn());
-      resume();
-    };
-    this.waiting = retry;
-    setTimeout(retry, delayMs);
+    this.queue.push({ chunk, offset: done, resume });
+    this.delayMs = 1;
+    setTimeout(this.flush, this.delayMs);
     return 'queued';
   }
+
+  private readonly flush = (): void => {
+    for (let head = this.queue[0]; head; head = this.queue[0]) {
+      const done = this.attempt(head.chunk, head.offset);
+      if (done === 'gone') return; // drop() has let everyone go
+      if (typeof done === 'number') {
+        head.offset = done;
+        this.delayMs = Math.min(RETRY_MAX_MS, this.delayMs * 2);
+        setTimeout(this.flush, this.delayMs);
+        return;
+      }
+      this.queue.shift();
+      head.resume();
+    }
+    this.idle.splice(0).forEach((fn) => fn());
+  };
 
   /** Writes what it can of chunk from offset: the whole of it, or where EAGAIN stopped it. */
   private attempt(chunk: Buffer, offset: number): 'written' | 'gone' | number {
@@ -167,26 +179,40 @@ export class Through {
 
   /** Resolves once nothing waits. */
   drained(): Promise<void> {
-    return this.waiting ? new Promise((resolve) => this.idle.push(resolve)) : Promise.resolve();
+    return this.queue.length ? new Promise((resolve) => this.idle.push(resolve)) : Promise.resolve();
   }
 
-  /** Our reader is gone, or we give up on it: nothing more is passed on. */
+  /** Our reader is gone, or we give up on it: nothing more is passed on; paused pipes go on, to learn it. */
   drop(): 'gone' {
     this.gone = true;
-    this.waiting = null;
+    for (const { resume } of this.queue.splice(0)) resume();
     this.idle.splice(0).forEach((fn) => fn());
     return 'gone';
   }
 }
 
 /**
- * Where our `fd` (1 or 2) takes the child's output: a pipe or terminal is
+ * Where our stdout and stderr take the child's output. A pipe or terminal is
  * opened anew, non-blocking, through /proc/self/fd (an open file of our own,
- * so nobody sharing ours is affected); a file is written through `fd` itself
- * (its offset is shared with the shell). If neither can be done (a socket),
- * node's own stream for `fd` makes that non-blocking.
+ * so nobody sharing ours is affected); a file is written through the
+ * descriptor itself (its offset is shared with the shell). If neither can be
+ * done (a socket), node's own stream makes the descriptor non-blocking.
  */
-export function throughFor(fd: 1 | 2): Through {
+export function throughs(): [Through, Through] {
+  const out = throughFor(1);
+  return [out, sameFile(1, 2) ? out : throughFor(2)];
+}
+
+function sameFile(a: number, b: number): boolean {
+  try {
+    const [x, y] = [fstatSync(a), fstatSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+function throughFor(fd: 1 | 2): Through {
   try {
     if (fstatSync(fd).isFile()) return new Through(fd);
     return new Through(openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOCTTY));

@@ -11,6 +11,16 @@ const DRAIN_UP_TO = 1024 * 1024;
 /** A pipe's own size: chunks this small keep a pipeline flowing. */
 export const PIPE_CHUNK = 64 * 1024;
 
+/**
+ * Each reader holds a thread of libuv's pool while it waits, and the launcher
+ * has two: a pool made smaller than the default 4 (UV_THREADPOOL_SIZE, read
+ * when the pool starts, at the first read) could leave one pipe unread for good.
+ */
+function ensurePoolThreads(): void {
+  const size = process.env.UV_THREADPOOL_SIZE;
+  if (size !== undefined && !(Number(size) >= 4)) process.env.UV_THREADPOOL_SIZE = '4';
+}
+
 export class PipeReader {
   /** Reused: a chunk handed to onData is valid until the reader is resumed (or onData returns, unpaused). */
   private readonly buffer = Buffer.allocUnsafe(DRAIN_UP_TO);
@@ -41,6 +51,7 @@ export class PipeReader {
       drain = null;
     }
     this.drainFd = drain;
+    ensurePoolThreads();
     // A read still waiting on the pool would keep node from ever exiting.
     process.on('exit', this.wakeAtExit);
     this.next();

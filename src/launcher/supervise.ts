@@ -7,7 +7,7 @@ import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } f
 import type { NewMessage, Store } from '../store/store.js';
 import { Watchdog } from './watchdog.js';
 import { openPipes, refillPool, takeFifos, type ChildPipes } from './fifo.js';
-import { OutputTee, throughFor } from './output.js';
+import { OutputTee, throughs } from './output.js';
 import { startGated, type FeedbackEnv, type Gate } from './start.js';
 import { processRef, signalGroup, signalNumber } from './proc.js';
 import { terminateGroup } from './terminate.js';
@@ -106,8 +106,9 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   const { gate, pipes, ref } = starting;
   gate.open(task.id);
   const startedAt = task.startedAt ?? Date.now();
-  tee.attach(pipes.stdout, opts.tee ? throughFor(1) : null, false);
-  tee.attach(pipes.stderr, opts.tee ? throughFor(2) : null, true);
+  const [out, err] = opts.tee ? throughs() : [null, null];
+  tee.attach(pipes.stdout, out, false);
+  tee.attach(pipes.stderr, err, true);
   const stdin = pipes.stdin === null ? null : await feedStdin(pipes.stdin);
   const exited = gate.child.exited;
   type Stop = { why: 'timeout' | 'signal'; text: string };
