@@ -71,10 +71,31 @@ export async function takeFifos(runDir: string, withStdin: boolean): Promise<Fif
   return (await mkfifo([...rest, ...batch(pool)])) ? { names, low: false } : null;
 }
 
-/** Adds a batch of FIFOs to the pool in the background; nothing waits for it. */
+/**
+ * Adds a batch of FIFOs to the pool in the background; nothing waits for it.
+ * Meanwhile it removes what launchers killed between taking their FIFOs and
+ * opening them left behind.
+ */
 export async function refillPool(runDir: string): Promise<void> {
   const made = await spawnProcess(mkfifoSpec(batch(join(runDir, 'pool'))));
   if ('pid' in made) made.unref();
+  try {
+    for (const entry of readdirSync(runDir)) {
+      const pid = /^(\d+)\.(?:out|err|gate|in)$/.exec(entry)?.[1];
+      if (pid !== undefined && Number(pid) !== process.pid && !processExists(Number(pid))) unlink(join(runDir, entry));
+    }
+  } catch {
+    // a tidy-up only: another launcher may be at it too
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** mkfifo(1) where coreutils puts it, so that a launch under a bare PATH (cron, systemd) finds it; else as PATH says. */
