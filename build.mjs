@@ -1,5 +1,5 @@
 // Bundles the CLI with esbuild into CommonJS (node loads it faster than ESM):
-// dist/main.cjs holds the entry and the argument parser; each command is its own bundle
+// dist/main.cjs holds the entry and the argument parser, dist/store.cjs the store; each command is its own bundle
 // in dist/commands/, required only when that command runs, so `tw --version`
 // parses almost nothing. better-sqlite3's addon is loaded by path at run time.
 import { build } from 'esbuild';
@@ -21,11 +21,16 @@ const common = {
   logLevel: 'warning',
 };
 
-/** Leaves `import('./commands/x.js')` as a run-time require of the command's own bundle. */
-const lazyCommands = {
-  name: 'lazy-commands',
+/**
+ * Leaves `import('./commands/x.js')` as a run-time require of the command's own bundle, and
+ * `import('../store/open.js')` as one of dist/store.cjs (the store and better-sqlite3's code,
+ * which `tw --version` and `tw help` do without).
+ */
+const lazyBundles = {
+  name: 'lazy-bundles',
   setup(b) {
     b.onResolve({ filter: /^\.\/commands\/[\w-]+\.js$/ }, (args) => ({ path: args.path.replace(/\.js$/, '.cjs'), external: true }));
+    b.onResolve({ filter: /^\.\.\/store\/open\.js$/ }, () => ({ path: './store.cjs', external: true }));
   },
 };
 
@@ -34,7 +39,8 @@ const out = `dist.tmp-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
 await Promise.all([
   build({ ...common, entryPoints: ['src/cli/boot.ts'], outfile: `${out}/boot.cjs` }),
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${out}/main.cjs`, plugins: [lazyCommands] }),
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${out}/main.cjs`, plugins: [lazyBundles] }),
+  build({ ...common, entryPoints: ['src/store/open.ts'], outfile: `${out}/store.cjs` }),
   build({
     ...common,
     entryPoints: readdirSync('src/cli/commands').map((f) => `src/cli/commands/${f}`),

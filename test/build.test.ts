@@ -11,7 +11,7 @@ import { Script } from 'node:vm';
 const DIST = join(import.meta.dirname, '..', 'dist');
 
 test('every bundle has a code cache that this node accepts', () => {
-  const bundles = ['main.cjs', ...readdirSync(join(DIST, 'commands')).map((f) => `commands/${f}`)];
+  const bundles = ['main.cjs', 'store.cjs', ...readdirSync(join(DIST, 'commands')).map((f) => `commands/${f}`)];
   assert.ok(bundles.length > 5, bundles.join(' '));
   for (const name of bundles) {
     const cache = join(DIST, 'cache', `${name.replace(/\//g, '-')}.v8`);

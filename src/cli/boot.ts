@@ -24,8 +24,8 @@ function load(name: string): unknown {
   if (producing) loaded.push({ script, source, cache });
   const module = { exports: {} as unknown };
   const requireNode = createRequire(file);
-  // A bundle requires node's own modules, and main.cjs the bundle of each command.
-  const requireHere = (id: string): unknown => (id.startsWith('./commands/') ? load(`commands/${id.slice('./commands/'.length)}`) : requireNode(id));
+  // A bundle requires node's own modules; main.cjs requires the store's bundle and each command's.
+  const requireHere = (id: string): unknown => (id.startsWith('./') ? load(id.slice(2)) : requireNode(id));
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, requireHere, module, file, dirname(file));
   return module.exports;
 }
