@@ -43,6 +43,20 @@ describe('edges', { concurrency: 3 }, () => {
     }
   });
 
+  test('a thread pool made small (UV_THREADPOOL_SIZE=1) still reads both pipes: a child that fills stderr ends', async (t) => {
+    const s = sandbox(t);
+    const r = await s.run(['launch', '--', 'sh', '-c', 'head -c 300000 /dev/zero >&2; echo done'], { env: { UV_THREADPOOL_SIZE: '1' }, timeoutMs: 20_000 });
+    assert.equal(r.code, 0, r.stderr.slice(0, 200));
+    assert.equal(r.stdout, 'done\n');
+  });
+
+  test('under a PATH without mkfifo (cron, systemd) the launch still makes its pipes', async (t) => {
+    const s = sandbox(t);
+    const r = await exec(NODE, [BIN, 'launch', '--', '/bin/echo', 'hi'], { fullEnv: { ...s.env(), PATH: join(s.dir, 'empty') } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'hi\n');
+  });
+
   test('a process outside the group holding the output does not keep the task open', async (t) => {
     const s = sandbox(t);
     const started = Date.now();
