@@ -43,6 +43,28 @@ describe('edges', { concurrency: 3 }, () => {
     }
   });
 
+  test('2>&1 into a pipe: lines written whole by the child come out whole, to a fast reader and to one that keeps stalling', async (t) => {
+    const s = sandbox(t);
+    // 2 x 20,000 lines of 90 bytes, each one write(2), alternately to stdout and stderr.
+    const gen = `const fs=require('fs');const x='x'.repeat(80);for(let i=0;i<20000;i++){fs.writeSync(1,'out '+i+' '+x+'\\n');fs.writeSync(2,'err '+i+' '+x+'\\n')}`;
+    const slow = `const fs=require('fs');const b=Buffer.alloc(16384);const out=fs.openSync(process.argv[1],'w');` +
+      `for(;;){let n;try{n=fs.readSync(0,b)}catch(e){if(e.code==='EAGAIN')continue;throw e}if(!n)break;fs.writeSync(out,b,0,n);Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,1)}`;
+    const cases: [string, string, number][] = [
+      ['fast', 'cat > "$4"', 0],
+      // A line held back while our reader is slow goes on once it has waited long enough; rarely, that cuts one.
+      ['stalling', '"$0" -e "$5" "$4"', 10],
+    ];
+    for (const [what, reader, tolerated] of cases) {
+      const out = join(s.dir, `lines-${what}`);
+      const r = await exec('sh', ['-c', `"$0" "$1" launch -- "$0" -e "$3" 2>&1 | ${reader}`, NODE, BIN, '', gen, out, slow], { fullEnv: s.env(), timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const lines = readFileSync(out, 'utf8').split('\n').slice(0, -1);
+      assert.equal(lines.length, 40_000, what);
+      const cut = lines.filter((line) => !/^(out|err) \d+ x{80}$/.test(line));
+      assert.ok(cut.length <= tolerated, `${what}: ${cut.length} lines cut, e.g. ${JSON.stringify(cut.slice(0, 2))}`);
+    }
+  });
+
   test('a thread pool made small (UV_THREADPOOL_SIZE=1) still reads both pipes: a child that fills stderr ends', async (t) => {
     const s = sandbox(t);
     const r = await s.run(['launch', '--', 'sh', '-c', 'head -c 300000 /dev/zero >&2; echo done'], { env: { UV_THREADPOOL_SIZE: '1' }, timeoutMs: 20_000 });

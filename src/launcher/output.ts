@@ -20,6 +20,7 @@ const RETRY_MAX_MS = 100;
 export class OutputTee {
   private logFd: number | null;
   private readonly sources: PipeReader[] = [];
+  private readonly ends: Promise<unknown>[] = [];
   private readonly throughs: Through[] = [];
   private tail: Buffer[] = [];
   private tailBytes = 0;
@@ -33,19 +34,28 @@ export class OutputTee {
     this.logFd = openSync(logPath, 'a', 0o600);
   }
 
-  /** Reads one of the child's pipes (`fd`, ours now); `through` is where the output passes on to, if it does. */
-  attach(fd: number, through: Through | null, keepTail: boolean): void {
+  /**
+   * Reads one of the child's pipes (`fd`, ours now); `through` is where the output passes on to,
+   * if it does. `wholeLines`: `through` takes both streams (`2>&1`), so a line is passed on whole
+   * (see holdLines).
+   */
+  attach(fd: number, through: Through | null, keepTail: boolean, wholeLines = false): void {
     if (through) this.throughs.push(through);
+    const pass = (data: Buffer): void => {
+      const passed = through!.write(data, () => source.resume());
+      if (through!.pushedBack) source.gatherUpTo = PIPE_CHUNK;
+      if (passed === 'queued') source.pause();
+      else if (passed === 'gone') source.stop(); // like a shell pipeline: when our reader goes away, the child's writes fail too
+    };
+    const lines = wholeLines ? holdLines(pass, () => through!.pending) : null;
     const source: PipeReader = new PipeReader(fd, (chunk) => {
       if (this.logFd !== null) this.writeLog(chunk);
       if (keepTail) this.remember(Buffer.from(chunk)); // a copy: the reader reuses its buffer
-      if (!through) return;
-      const passed = through.write(chunk, () => source.resume());
-      if (through.pushedBack) source.gatherUpTo = PIPE_CHUNK;
-      if (passed === 'queued') source.pause();
-      else if (passed === 'gone') source.stop(); // like a shell pipeline: when our reader goes away, the child's writes fail too
+      if (lines) lines.take(chunk);
+      else if (through) pass(chunk);
     });
     this.sources.push(source);
+    this.ends.push(source.closed.then(() => lines?.release()));
   }
 
   /** Output is waiting for our own reader to make room. */
@@ -53,9 +63,9 @@ export class OutputTee {
     return this.throughs.some((t) => t.pending);
   }
 
-  /** The child's pipes are all closed (every writer gone, or we stopped reading). */
+  /** The child's pipes are all closed (every writer gone, or we stopped reading), and what they held is passed on. */
   get closed(): Promise<void> {
-    return Promise.all(this.sources.map((s) => s.closed)).then(() => undefined);
+    return Promise.all(this.ends).then(() => undefined);
   }
 
   /** Everything read is written: our stdout and stderr took it all (or were abandoned), the log is closed. */
@@ -99,6 +109,58 @@ export class OutputTee {
     return text.split('\n').slice(-lines).join('\n');
   }
 }
+
+/**
+ * With stdout and stderr one file (`2>&1`), the child's two pipes are read
+ * apart, and a chunk of one can end inside a line: what follows a chunk's last
+ * newline waits for the rest of its line, so that the other stream's lines
+ * never land inside it. It waits HOLD_MS at most while our reader keeps up (a
+ * prompt, a progress bar redrawn with \r), and no more than HOLD_MAX bytes (a
+ * line longer than that goes on in pieces).
+ */
+function holdLines(pass: (data: Buffer) => void, busy: () => boolean): { take(chunk: Buffer): void; release(): void } {
+  let held: Buffer | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  // While our reader is slow, the rest of the line may still be in the child's pipe, unread: wait on.
+  const due = (): void => {
+    timer = null;
+    if (busy()) timer = setTimeout(due, HOLD_MS);
+    else release();
+  };
+  const release = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const data = held;
+    held = null;
+    if (data) pass(data);
+  };
+  return {
+    take(chunk) {
+      let data = held ? Buffer.concat([held, chunk]) : chunk;
+      const cut = data.lastIndexOf(NEWLINE) + 1;
+      if (cut < data.length && data.length - cut <= HOLD_MAX) {
+        held = Buffer.from(data.subarray(cut)); // a copy: the reader reuses its buffer
+        data = data.subarray(0, cut);
+        // A new partial line waits HOLD_MS from now; one that only grew keeps its deadline.
+        if (cut > 0 && timer) {
+          clearTimeout(timer);
+          timer = null;
+        }
+        timer ??= setTimeout(due, HOLD_MS);
+      } else {
+        held = null;
+        if (timer) clearTimeout(timer);
+        timer = null;
+      }
+      if (data.length) pass(data);
+    },
+    release,
+  };
+}
+
+const NEWLINE = 0x0a;
+const HOLD_MS = 50;
+const HOLD_MAX = 64 * 1024;
 
 /** writeSync may write less than asked: finish the job. */
 function writeAll(fd: number, chunk: Buffer): void {

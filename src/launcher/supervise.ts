@@ -107,8 +107,8 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   gate.open(task.id);
   const startedAt = task.startedAt ?? Date.now();
   const [out, err] = opts.tee ? throughs() : [null, null];
-  tee.attach(pipes.stdout, out, false);
-  tee.attach(pipes.stderr, err, true);
+  tee.attach(pipes.stdout, out, false, out !== null && out === err);
+  tee.attach(pipes.stderr, err, true, out !== null && out === err);
   const stdin = pipes.stdin === null ? null : await feedStdin(pipes.stdin);
   const exited = gate.child.exited;
   type Stop = { why: 'timeout' | 'signal'; text: string };
