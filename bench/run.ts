@@ -313,12 +313,16 @@ async function throughput(): Promise<void> {
   // For reference: the same work as tw's (pass through and save a copy) done by tee(1).
   const teeLog = join(DIR, 'throughput', 'tee.log');
   const tee = plainCmd('head | tee', 'sh', ['-c', `head -c ${n} /dev/zero | tee ${teeLog} > /dev/null`]);
+  // The same work in the plainest node can do it: one blocking read, write, write loop, no event loop.
+  const relay = `const fs=require('fs');const b=Buffer.allocUnsafe(1<<20);const log=fs.openSync(process.argv[1],'w');` +
+    `for(;;){const n=fs.readSync(0,b,0,b.length,null);if(!n)break;fs.writeSync(log,b,0,n);fs.writeSync(1,b,0,n)}`;
+  const nodeLoop: Cmd = { label: 'head | node loop', file: 'sh', args: ['-c', `head -c ${n} /dev/zero | "$0" -e "$1" ${teeLog} > /dev/null`, NODE, relay], env: tw.env };
   // And the log's own share: the bytes written to a new file by C, nothing passed on.
   const logOnly = plainCmd('head > file', 'sh', ['-c', `head -c ${n} /dev/zero | dd bs=64k of=${teeLog} status=none`]);
   // Through a shell pipe to a reader, as `tw launch ... | grep` is used.
   const twPiped: Cmd = { label: 'tw | cat', file: 'sh', args: ['-c', `"$0" "$1" launch -- head -c ${n} /dev/zero | cat > /dev/null`, NODE, TW], env: tw.env };
   const teePiped = plainCmd('head | tee | cat', 'sh', ['-c', `head -c ${n} /dev/zero | tee ${teeLog} | cat > /dev/null`]);
-  const cmds = { tw, cat, tee, logOnly, twPiped, teePiped };
+  const cmds = { tw, cat, tee, nodeLoop, logOnly, twPiped, teePiped };
   const times = Object.fromEntries(Object.keys(cmds).map((k) => [k, [] as number[]])) as Record<keyof typeof cmds, number[]>;
   try {
     for (let i = 0; i < THROUGHPUT_RUNS + 1; i++) {
@@ -362,6 +366,7 @@ async function throughput(): Promise<void> {
         row('tw launch -- head -c 1e8 /dev/zero  (also saved to the task log)', 'tw'),
         row('sh -c "head -c 1e8 /dev/zero | cat"  (the target\'s baseline)', 'cat'),
         row('sh -c "head -c 1e8 /dev/zero | tee LOG"  (info: the same work in C)', 'tee'),
+        row('sh -c "head -c 1e8 /dev/zero | node -e LOOP LOG"  (info: the same work, node at its plainest)', 'nodeLoop'),
         row('sh -c "head -c 1e8 /dev/zero | dd bs=64k of=LOG"  (info: the log alone)', 'logOnly'),
         row('sh -c "tw launch -- head -c 1e8 /dev/zero | cat"  (info: to a reader)', 'twPiped'),
         row('sh -c "head -c 1e8 /dev/zero | tee LOG | cat"  (info: the same in C)', 'teePiped'),
@@ -381,6 +386,7 @@ async function throughput(): Promise<void> {
   record('throughput', 'tw launch vs cat, 100 MB', `${fmtX(ratio)} (${mbps(twMs).toFixed(0)} vs ${mbps(catMs).toFixed(0)} MB/s)`, '>= 0.8x', ratio >= 0.8);
   record('throughput', 'tw launch vs tee LOG (C, the same work), 100 MB', fmtX(teeRatio), 'info', null);
   record('throughput', 'tee LOG (C) vs cat, 100 MB', fmtX(mbps(median(times.tee)) / mbps(catMs)), 'info', null);
+  record('throughput', 'a bare node read/write/write loop vs cat, 100 MB', fmtX(mbps(median(times.nodeLoop)) / mbps(catMs)), 'info', null);
   record('throughput', 'launcher peak RssAnon while piping', fmtMiB(peakAnon), 'bounded', null);
 }
 
