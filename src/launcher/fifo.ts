@@ -8,13 +8,14 @@
 // pool beside the store. A launch takes its own out of the pool by rename
 // (atomic: two launchers never get the same one); when the pool runs low, the
 // launch refills it once its child has started, off the critical path.
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnProcess } from './spawn.js';
 
 /** FIFOs made per refill, and the count below which a launch refills. */
 const BATCH = 32;
 const LOW = 12;
+const REFILL_EVERY_MS = 2000;
 
 export interface ChildPipes {
   /** The child's ends, for its descriptors 0 to 3: [stdin or null, stdout, stderr, the gate]. */
@@ -68,7 +69,29 @@ export async function takeFifos(runDir: string, withStdin: boolean): Promise<Fif
   } catch {
     return null;
   }
-  return (await mkfifo([...rest, ...batch(pool)])) ? { names, low: false } : null;
+  return (await mkfifo([...rest, ...(mayRefill(runDir) ? batch(pool) : [])])) ? { names, low: false } : null;
+}
+
+/**
+ * Whether this launch is the one to refill the pool: a burst of launches that
+ * all find it low would each add a batch. One refill per REFILL_EVERY_MS,
+ * marked by the time of run/pool.refill (a rare race only adds a batch more).
+ */
+function mayRefill(runDir: string): boolean {
+  const marker = join(runDir, 'pool.refill');
+  try {
+    closeSync(openSync(marker, 'wx', 0o600));
+    return true;
+  } catch {
+    try {
+      if (Date.now() - statSync(marker).mtimeMs < REFILL_EVERY_MS) return false;
+      const now = new Date();
+      utimesSync(marker, now, now);
+    } catch {
+      // no marker to be had: refill anyway
+    }
+    return true;
+  }
 }
 
 /**
@@ -77,6 +100,7 @@ export async function takeFifos(runDir: string, withStdin: boolean): Promise<Fif
  * opening them left behind.
  */
 export async function refillPool(runDir: string): Promise<void> {
+  if (!mayRefill(runDir)) return;
   const made = await spawnProcess(mkfifoSpec(batch(join(runDir, 'pool'))));
   if ('pid' in made) made.unref();
   try {
