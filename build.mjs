@@ -4,7 +4,7 @@
 // parses almost nothing. better-sqlite3's addon is loaded by path at run time.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -34,9 +34,10 @@ const lazyBundles = {
   },
 };
 
-// Build beside dist/ and swap it in, so a tw running meanwhile never finds dist/ half gone.
-const out = `dist.tmp-${process.pid}`;
-rmSync(out, { recursive: true, force: true });
+// Each build goes to a folder of its own; dist is a symbolic link to the current one, swapped by
+// one rename. A tw starting meanwhile finds the old build or the new one, whole; one running
+// goes on with the build it started with (node resolves the link: its bundles load from there).
+const out = `dist-${Date.now().toString(36)}-${process.pid}`;
 await Promise.all([
   build({ ...common, entryPoints: ['src/cli/boot.ts'], outfile: `${out}/boot.cjs` }),
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${out}/main.cjs`, plugins: [lazyBundles] }),
@@ -49,10 +50,22 @@ await Promise.all([
   }),
 ]);
 makeCodeCache(out);
-const old = `dist.old-${process.pid}`;
-if (existsSync('dist')) renameSync('dist', old);
-renameSync(out, 'dist');
-rmSync(old, { recursive: true, force: true });
+const previous = currentBuild();
+const link = `dist.link-${process.pid}`;
+symlinkSync(out, link);
+if (previous === null) rmSync('dist', { recursive: true, force: true }); // a folder from before builds had their own
+renameSync(link, 'dist');
+// Builds older than the one just replaced are no longer in use by any tw that matters.
+for (const name of readdirSync('.')) if (/^dist-/.test(name) && name !== out && name !== previous) rmSync(name, { recursive: true, force: true });
+
+/** The build dist links to, or null if dist is no link. */
+function currentBuild() {
+  try {
+    return lstatSync('dist').isSymbolicLink() ? readlinkSync('dist') : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Runs the new build once per command, in a store of its own, so that

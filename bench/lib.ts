@@ -1,7 +1,7 @@
 // Helpers for the benchmark: running tw and other commands with a clean
 // environment, timing them, sampling /proc, and summarising the numbers.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions, type StdioOptions } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ export async function snapshotBuild(dir: string): Promise<string> {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
-      cpSync(dist, join(dir, 'dist'), { recursive: true });
+      cpSync(realpathSync(dist), join(dir, 'dist'), { recursive: true }); // dist is a link to the current build
       cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
       symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
       const tw = join(dir, 'bin', 'tw.cjs');
