@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { FeedbackReader } from '../src/feedback/reader.js';
 import { feed, newParser, parseBuffer, valuesOf } from '../src/feedback/parser.js';
+import { changeFile } from './helpers.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tw-feedback-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -200,15 +201,8 @@ test('property: after any appends, truncations and replacements the reader holds
         assert.deepEqual(holds(reader), unfinished(content));
       };
       for (const step of ops) {
-        if (step.kind === 'append') fs.appendFileSync(file, step.bytes);
-        else if (step.kind === 'remove') fs.rmSync(file, { force: true });
-        else if (step.kind === 'rename') {
-          fs.writeFileSync(`${file}.tmp`, step.bytes);
-          fs.renameSync(`${file}.tmp`, file);
-        } else if (step.kind === 'recreate') {
-          fs.rmSync(file, { force: true });
-          fs.writeFileSync(file, step.bytes);
-        } else if (step.kind === 'rewrite') {
+        if (changeFile(file, step)) continue;
+        if (step.kind === 'rewrite') {
           const size = fs.existsSync(file) ? polledSize : 0;
           fs.writeFileSync(file, size > 0 ? step.bytes.subarray(0, size - 1) : step.bytes);
           poll();

@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: the built binary run against a fresh temp
 // store per test, real children, and polling with a deadline (never a fixed sleep).
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,24 @@ export const BIN = process.env.TW_TEST_BIN
   : join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { tw: string } }).bin.tw);
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
 export const NODE = process.execPath;
+
+/**
+ * The changes to a feedback file that the reader's property tests share:
+ * bytes appended, the file removed, replaced by a rename, or removed and made
+ * anew. Returns false for a step of another kind (the caller's own).
+ */
+export function changeFile(file: string, step: { kind: string; bytes?: Uint8Array }): boolean {
+  if (step.kind === 'append') appendFileSync(file, step.bytes!);
+  else if (step.kind === 'remove') rmSync(file, { force: true });
+  else if (step.kind === 'rename') {
+    writeFileSync(`${file}.tmp`, step.bytes!);
+    renameSync(`${file}.tmp`, file);
+  } else if (step.kind === 'recreate') {
+    rmSync(file, { force: true });
+    writeFileSync(file, step.bytes!);
+  } else return false;
+  return true;
+}
 
 /** A fixture program's absolute path. */
 export const fixture = (name: string): string => join(FIXTURES, name);

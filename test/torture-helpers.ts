@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FeedbackReader } from '../src/feedback/reader.js';
 import { feed, newParser, parseBuffer, valuesOf } from '../src/feedback/parser.js';
-import { alive, barrier, BIN, fixture, killGroup, NODE, oneLineError, until, type Result, type Sandbox, type Started, type TaskJson } from './helpers.js';
+import { alive, barrier, BIN, changeFile, fixture, killGroup, NODE, oneLineError, until, type Result, type Sandbox, type Started, type TaskJson } from './helpers.js';
 
 export const TERMINAL = ['succeeded', 'failed', 'timed_out', 'cancelled', 'lost'];
 export const isTerminalState = (state: string): boolean => TERMINAL.includes(state);
@@ -914,16 +914,9 @@ export function playReader(dir: string, steps: ReaderOp[]): void {
   };
   try {
     for (const step of steps) {
+      if (changeFile(file, step)) continue;
       if (step.kind === 'poll') poll();
-      else if (step.kind === 'append') fs.appendFileSync(file, step.bytes);
-      else if (step.kind === 'remove') fs.rmSync(file, { force: true });
-      else if (step.kind === 'rename') {
-        fs.writeFileSync(`${file}.tmp`, step.bytes);
-        fs.renameSync(`${file}.tmp`, file);
-      } else if (step.kind === 'recreate') {
-        fs.rmSync(file, { force: true });
-        fs.writeFileSync(file, step.bytes);
-      } else if (step.kind === 'shrink') {
+      else if (step.kind === 'shrink') {
         if (polled.length > 0 && fs.existsSync(file)) {
           fs.writeFileSync(file, Buffer.from(step.bytes).subarray(0, polled.length - 1));
           poll();

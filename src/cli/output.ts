@@ -3,6 +3,7 @@
 // Writes are synchronous, as node's own are on Linux for files, pipes and
 // terminals.
 import { readlinkSync, writeSync } from 'node:fs';
+import { sleepSync } from '../core/sleep.js';
 
 export interface Output {
   write(data: string | Uint8Array): void;
@@ -11,8 +12,6 @@ export interface Output {
   readonly columns: number | undefined;
   readonly rows: number | undefined;
 }
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** isatty without node's tty module: a terminal is a /dev/pts, /dev/tty or the console. */
 export function isTerminal(fd: number): boolean {
@@ -37,7 +36,7 @@ export function fdOutput(fd: 1 | 2): Output {
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
           // A non-blocking descriptor (someone else's choice) that is full: wait a moment.
-          if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 1);
+          if (code === 'EAGAIN') sleepSync(1);
           // Our reader has gone (`tw logs 1 | head`): nothing more to say, as cat would.
           else if (code === 'EPIPE') return void (closed = true);
           else throw e;

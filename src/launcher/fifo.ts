@@ -10,6 +10,7 @@
 // launch refills it once its child has started, off the critical path.
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { processExists } from './proc.js';
 import { spawnProcess } from './spawn.js';
 
 /** FIFOs made per refill, and the count below which a launch refills. */
@@ -113,19 +114,12 @@ export async function refillPool(runDir: string): Promise<void> {
   }
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** mkfifo(1) where coreutils puts it, so that a launch under a bare PATH (cron, systemd) finds it; else as PATH says. */
-const MKFIFO = ['/usr/bin/mkfifo', '/bin/mkfifo'].find((path) => existsSync(path)) ?? 'mkfifo';
+let mkfifoPath: string | undefined;
+const mkfifoFile = (): string => (mkfifoPath ??= ['/usr/bin/mkfifo', '/bin/mkfifo'].find((path) => existsSync(path)) ?? 'mkfifo');
 
-const mkfifoSpec = (names: string[]) => ({ file: MKFIFO, args: ['-m', '600', ...names], env: process.env, cwd: '/', stdio: ['ignore' as const, 'ignore' as const, 'ignore' as const], detached: true });
+const mkfifoSpec = (names: string[]) => ({ file: mkfifoFile(), args: ['-m', '600', ...names], env: process.env, cwd: '/', stdio: ['ignore' as const, 'ignore' as const, 'ignore' as const], detached: true });
 
 const batch = (pool: string): string[] => {
   const tag = `${process.pid}-${Date.now().toString(36)}`;

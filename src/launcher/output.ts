@@ -5,6 +5,7 @@
 // much it prints, and the launcher's timers and signals keep working.
 import { closeSync, constants, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { sleepSync } from '../core/sleep.js';
 import { PIPE_CHUNK, PipeReader } from './pipe-reader.js';
 
 const STDERR_TAIL_BYTES = 16 * 1024;
@@ -14,7 +15,6 @@ const STDERR_TAIL_BYTES = 16 * 1024;
  */
 const NAP_MS = 0.02;
 const NAPPING_MS = 2;
-const nap = new Int32Array(new SharedArrayBuffer(4));
 const RETRY_MAX_MS = 100;
 
 export class OutputTee {
@@ -201,7 +201,7 @@ export class Through {
     // microseconds: wait for it in short naps, holding the launcher's loop a moment at most.
     const until = performance.now() + NAPPING_MS;
     while (typeof done === 'number' && performance.now() < until) {
-      Atomics.wait(nap, 0, 0, NAP_MS);
+      sleepSync(NAP_MS);
       done = this.attempt(chunk, done);
     }
     if (typeof done === 'string') return done;

@@ -55,13 +55,19 @@ export function* allStats(): Generator<Stat> {
   }
 }
 
-/** Whether any process still belongs to the process group led by (or once led by) pid. */
-export function groupExists(pgid: number): boolean {
+/** kill(target, 0): a process (a group, for a negative target) by that id exists, ours to signal or not. */
+export function processExists(target: number): boolean {
   try {
-    process.kill(-pgid, 0);
+    process.kill(target, 0);
+    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Whether any process still belongs to the process group led by (or once led by) pid. */
+export function groupExists(pgid: number): boolean {
+  if (!processExists(-pgid)) return false;
   // kill(0) succeeds for zombies too, and an orphan's zombie waits for a reaper that may be slow.
   return hasLiveMember(pgid);
 }

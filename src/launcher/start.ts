@@ -25,7 +25,7 @@ export interface Gate {
   shut(): void;
 }
 
-export type Started = Gate | { exitCode: 125 | 126 | 127; why: string };
+export type Started = Gate | { exitCode: 125; why: string };
 
 /**
  * `stdio`: the child's descriptors 0 to 2 ('ignore' for /dev/null) and its fd 3, the read end of
@@ -37,11 +37,6 @@ export async function startGated(argv: string[], stdio: [number | 'ignore', numb
     if (fd !== null) closeSync(fd);
     fd = null;
   };
-  const missing = findCommand(argv[0]!, env.PATH, cwd);
-  if (missing) {
-    shut();
-    return missing;
-  }
   const fb = feedback.kind === 'none' ? ['n', '', ''] : feedback.kind === 'path' ? ['f', feedback.path, ''] : ['a', feedback.before, feedback.after];
   const child = await spawnProcess({ file: '/bin/sh', args: ['-c', GATE, 'tw', ...fb, ...argv], env, cwd, stdio, detached: true });
   if (!('pid' in child)) {

@@ -8,7 +8,7 @@ import type { NewMessage, Store } from '../store/store.js';
 import { Watchdog } from './watchdog.js';
 import { openPipes, refillPool, takeFifos, type ChildPipes } from './fifo.js';
 import { OutputTee, throughs } from './output.js';
-import { startGated, type FeedbackEnv, type Gate } from './start.js';
+import { findCommand, startGated, type FeedbackEnv, type Gate } from './start.js';
 import { processRef, signalGroup, signalNumber } from './proc.js';
 import { terminateGroup } from './terminate.js';
 
@@ -36,6 +36,8 @@ export type Starting =
 
 /** Starts the child behind its gate, before the task is even claimed: a refused claim shuts the gate (abandon). */
 export async function startChild(spec: ChildSpec): Promise<Starting> {
+  const missing = findCommand(spec.argv[0]!, spec.env.PATH, spec.cwd);
+  if (missing) return { ok: false, ...missing };
   const fifos = await takeFifos(spec.runDir, spec.stdin === 'pipe');
   const pipes = fifos && openPipes(fifos);
   if (!pipes) return { ok: false, exitCode: ExitCode.LaunchFailed, why: `cannot make the pipes for its output in ${spec.runDir} (mkfifo)` };
@@ -107,8 +109,9 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   gate.open(task.id);
   const startedAt = task.startedAt ?? Date.now();
   const [out, err] = opts.tee ? throughs() : [null, null];
-  tee.attach(pipes.stdout, out, false, out !== null && out === err);
-  tee.attach(pipes.stderr, err, true, out !== null && out === err);
+  const wholeLines = out !== null && out === err; // 2>&1
+  tee.attach(pipes.stdout, out, false, wholeLines);
+  tee.attach(pipes.stderr, err, true, wholeLines);
   const stdin = pipes.stdin === null ? null : await feedStdin(pipes.stdin);
   const exited = gate.child.exited;
   type Stop = { why: 'timeout' | 'signal'; text: string };

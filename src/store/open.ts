@@ -1,11 +1,12 @@
 // Opening the store: folder and file created private on first use, schema
 // checked and migrated, and every SQLite failure turned into one line, exit 3.
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isTwError, storeError } from '../core/errors.js';
+import { sleepSync } from '../core/sleep.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
@@ -29,11 +30,8 @@ function nativeBinding(): string {
 const BUSY_TIMEOUT_MS = 60_000;
 
 export function openStore(path: string): Store {
-  // The usual case, asked without an exception; the create below settles a race for a new store.
-  if (exists(path)) {
-    checkHeader(path);
-    return openExisting(path);
-  }
+  // The usual case: the store is there. Else it is created; `wx` settles a race for a new store.
+  if (checkHeader(path)) return openExisting(path);
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(path, 'wx', 0o600));
@@ -47,23 +45,20 @@ export function openStore(path: string): Store {
   return openExisting(path);
 }
 
-function exists(path: string): boolean {
-  try {
-    return statSync(path, { throwIfNoEntry: false }) !== undefined;
-  } catch {
-    return false; // ENOTDIR and the like: the create below says what is wrong
-  }
-}
-
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
-/** SQLite takes a short non-empty file for a new database and overwrites it: refuse anything that is not one. */
-function checkHeader(path: string): void {
+/**
+ * SQLite takes a short non-empty file for a new database and overwrites it:
+ * refuse anything that is not one. Returns whether there is a file to open.
+ */
+function checkHeader(path: string): boolean {
   let fd: number;
   try {
     fd = openSync(path, 'r');
-  } catch {
-    return; // SQLite's own open reports it (permissions, a folder) as a store error
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // Nothing there (ENOTDIR too): the create says what is wrong; else SQLite's own open does (permissions, say).
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
   }
   try {
     if (!fstatSync(fd).isFile()) throw storeError(`${path} is not a tw store (not a regular file)`);
@@ -74,6 +69,7 @@ function checkHeader(path: string): void {
   } finally {
     closeSync(fd);
   }
+  return true;
 }
 
 function openExisting(path: string): Store {
@@ -104,12 +100,10 @@ function prepareRetrying(db: Database.Database, path: string): void {
       const code = (e as { code?: unknown }).code;
       if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw e;
       if (db.inTransaction) db.exec('ROLLBACK');
-      Atomics.wait(pause, 0, 0, 5 + Math.random() * 45);
+      sleepSync(5 + Math.random() * 45);
     }
   }
 }
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
 
 function prepare(db: Database.Database, path: string): void {
   // A store of this schema is the common case: one statement tells. Else one read transaction,

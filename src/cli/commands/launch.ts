@@ -53,7 +53,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   }
 
   // The child starts first, waiting at its gate while the store opens; it runs once its start is recorded.
-  const storePath = resolve(ctx.storePath);
+  const storePath = ctx.storePath; // absolute (see resolveStorePath)
   const env: NodeJS.ProcessEnv = { ...ctx.env, TW_DB: storePath };
   delete env.TW_TASK_ID;
   delete env.TW_FEEDBACK;
@@ -159,7 +159,7 @@ async function detach(
   // The copy claims the reserved id and supervises as the foreground does; its own notes go to the log.
   const copy = await spawnProcess({
     file: process.execPath,
-    args: [...process.execArgv, process.argv[1]!, '--db', resolve(ctx.storePath), 'launch', '--supervise', '--id', String(id), ...want.forward, '--', ...want.argv],
+    args: [...process.execArgv, process.argv[1]!, '--db', ctx.storePath, 'launch', '--supervise', '--id', String(id), ...want.forward, '--', ...want.argv],
     stdio: ['ignore', log, log],
     env: ctx.env,
     cwd: process.cwd(),
