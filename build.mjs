@@ -1,99 +1,50 @@
-// Bundles the CLI with esbuild into CommonJS (node loads it faster than ESM):
-// dist/main.cjs holds the entry and the argument parser, dist/store.cjs the store; each command is its own bundle
-// in dist/commands/, required only when that command runs, so `tw --version`
-// parses almost nothing. better-sqlite3's addon is loaded by path at run time.
+// Bundles the CLI with esbuild into one CommonJS file, dist/main.cjs (node
+// loads CommonJS faster than ESM); bin/tw.cjs requires it. A command's code
+// runs only when that command does (esbuild wraps each lazily imported module),
+// so `tw --version` executes almost nothing. better-sqlite3's JavaScript is
+// bundled; its addon is loaded by path at run time (src/store/open.ts).
+//
+// Where node has module.enableCompileCache (22.1 and later), bin/tw.cjs keeps
+// V8's compiled code in dist/cache; the build warms it by running tw once.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
-const common = {
+const result = await build({
+  entryPoints: ['src/cli/main.ts'],
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
   logOverride: { 'empty-import-meta': 'silent' },
-  // import() of a command's bundle becomes require(): no ESM loader, no CJS lexer.
+  // import() of a command's module becomes a lazy require() inside the bundle: no ESM loader.
   supported: { 'dynamic-import': false },
   define: { TW_VERSION: JSON.stringify(version) },
   logLevel: 'warning',
-};
+  write: false,
+});
+// One rename: a tw starting meanwhile loads the old bundle or the new one, whole.
+// (Older builds made dist a link to a dist-* folder: replace those.)
+if (lstatSync('dist', { throwIfNoEntry: false })?.isSymbolicLink()) rmSync('dist');
+for (const name of readdirSync('.')) if (/^dist[-.]/.test(name)) rmSync(name, { recursive: true, force: true });
+mkdirSync('dist', { recursive: true });
+writeFileSync(`dist/main.cjs.${process.pid}`, result.outputFiles[0].contents);
+renameSync(`dist/main.cjs.${process.pid}`, 'dist/main.cjs');
+rmSync('dist/cache', { recursive: true, force: true });
+warmCompileCache();
 
-/**
- * Leaves `import('./commands/x.js')` as a run-time require of the command's own bundle, and
- * `import('../store/open.js')` as one of dist/store.cjs (the store and better-sqlite3's code,
- * which `tw --version` and `tw help` do without).
- */
-const lazyBundles = {
-  name: 'lazy-bundles',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/commands\/[\w-]+\.js$/ }, (args) => ({ path: args.path.replace(/\.js$/, '.cjs'), external: true }));
-    b.onResolve({ filter: /^\.\.\/store\/open\.js$/ }, () => ({ path: './store.cjs', external: true }));
-  },
-};
-
-// Each build goes to a folder of its own; dist is a symbolic link to the current one, swapped by
-// one rename. A tw starting meanwhile finds the old build or the new one, whole; one running
-// goes on with the build it started with (node resolves the link: its bundles load from there).
-const out = `dist-${Date.now().toString(36)}-${process.pid}`;
-await Promise.all([
-  build({ ...common, entryPoints: ['src/cli/boot.ts'], outfile: `${out}/boot.cjs` }),
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${out}/main.cjs`, plugins: [lazyBundles] }),
-  build({ ...common, entryPoints: ['src/store/open.ts'], outfile: `${out}/store.cjs` }),
-  build({
-    ...common,
-    entryPoints: readdirSync('src/cli/commands').map((f) => `src/cli/commands/${f}`),
-    outdir: `${out}/commands`,
-    outExtension: { '.js': '.cjs' },
-  }),
-]);
-makeCodeCache(out);
-const previous = currentBuild();
-const link = `dist.link-${process.pid}`;
-symlinkSync(out, link);
-if (previous === null) rmSync('dist', { recursive: true, force: true }); // a folder from before builds had their own
-renameSync(link, 'dist');
-// Builds older than the one just replaced are no longer in use by any tw that matters.
-for (const name of readdirSync('.')) if (/^dist-/.test(name) && name !== out && name !== previous) rmSync(name, { recursive: true, force: true });
-
-/** The build dist links to, or null if dist is no link. */
-function currentBuild() {
-  try {
-    return lstatSync('dist').isSymbolicLink() ? readlinkSync('dist') : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Runs the new build once per command, in a store of its own, so that
- * boot.cjs writes V8's code cache for each bundle (see src/cli/boot.ts).
- * `launch` runs last: main.cjs keeps the cache of that run, the one whose
- * start-up matters most. A run that fails leaves its bundle without a cache.
- */
-function makeCodeCache(dir) {
+/** Runs the new build in a store of its own, so that node writes its compile cache (where it has one). */
+function warmCompileCache() {
   const tmp = mkdtempSync(join(tmpdir(), 'tw-build-'));
-  const env = { ...process.env, TW_BUILD_CODE_CACHE: '1', TW_DB: join(tmp, 'tw.db') };
+  const env = { ...process.env, TW_DB: join(tmp, 'tw.db') };
   delete env.NODE_OPTIONS;
-  const feedback = join(tmp, 'feedback.txt');
-  writeFileSync(feedback, '[progress]1/2\n');
-  const runs = [
-    ['reserve'],
-    ['message', '1', 'x'],
-    ['feedback', '1'],
-    ['describe', '1'],
-    ['cancel', '1'],
-    ['list'],
-    ['history'],
-    ['stats'],
-    ['logs', '1'],
-    ['parse', feedback],
-    ['launch', '--', 'true'],
-  ];
   try {
-    for (const args of runs) spawnSync(process.execPath, [resolve(dir, 'boot.cjs'), ...args], { env, stdio: 'ignore', cwd: tmp });
+    for (const args of [['list'], ['launch', '--', 'true'], ['describe']]) {
+      spawnSync(process.execPath, ['bin/tw.cjs', ...args], { env, stdio: 'ignore' });
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 // Helpers for the benchmark: running tw and other commands with a clean
 // environment, timing them, sampling /proc, and summarising the numbers.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions, type StdioOptions } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,21 +12,18 @@ export let TW = join(ROOT, 'bin', 'tw.cjs');
 
 /**
  * Copies bin/ and dist/ into `dir` (with node_modules linked) and runs tw from
- * there: other engineers rebuild dist/ (rm -rf, then write) while the bench
- * runs, which would otherwise fail or mix builds mid-run. Retries while a
+ * there: another build while the bench runs would otherwise change what it times. Retries while a
  * rebuild is under way. Returns a description of what was copied.
  */
 export async function snapshotBuild(dir: string): Promise<string> {
-  const commandsWanted = readdirSync(join(ROOT, 'src', 'cli', 'commands')).filter((f) => f.endsWith('.ts')).length;
   for (let attempt = 0; ; attempt++) {
     try {
       const dist = join(ROOT, 'dist');
-      const built = readdirSync(join(dist, 'commands')).filter((f) => f.endsWith('.cjs')).length;
-      if (!existsSync(join(dist, 'main.cjs')) || built < commandsWanted) throw new Error(`dist/ incomplete (${built}/${commandsWanted} commands)`);
+      if (!existsSync(join(dist, 'main.cjs'))) throw new Error('no dist/main.cjs: run node build.mjs');
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
       cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
-      cpSync(realpathSync(dist), join(dir, 'dist'), { recursive: true }); // dist is a link to the current build
+      cpSync(dist, join(dir, 'dist'), { recursive: true });
       cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
       symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
       const tw = join(dir, 'bin', 'tw.cjs');

@@ -1,18 +1,13 @@
-// The launcher's two ways of starting a process (src/launcher/spawn.ts): the
-// process_wrap binding it uses, and child_process for a node without it.
-// Real processes, real descriptors, real signals.
+// How the launcher starts a process (src/launcher/spawn.ts): child_process
+// with descriptors of ours. Real processes, real descriptors, real signals.
 import assert from 'node:assert/strict';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { spawnProcess, spawnWithChildProcess, type SpawnResult, type SpawnSpec } from '../src/launcher/spawn.js';
+import { spawnProcess, type SpawnResult, type SpawnSpec } from '../src/launcher/spawn.js';
 import { readStat } from '../src/launcher/proc.js';
 
-const ways: [string, (spec: SpawnSpec) => Promise<SpawnResult>][] = [
-  ['process_wrap', spawnProcess],
-  ['child_process', spawnWithChildProcess],
-];
 
 const sh = (script: string, stdio: SpawnSpec['stdio'] = ['ignore', 'ignore', 'ignore'], extra: Partial<SpawnSpec> = {}): SpawnSpec => ({
   file: '/bin/sh',
@@ -29,8 +24,9 @@ const started = (r: SpawnResult) => {
   return r;
 };
 
-for (const [way, spawn] of ways) {
-  describe(`spawn with ${way}`, () => {
+{
+  const spawn = spawnProcess;
+  describe('spawn', () => {
     test('the exit code, and a signal as a signal', async () => {
       assert.deepEqual(await started(await spawn(sh('exit 7'))).exited, { code: 7, signal: null });
       assert.deepEqual(await started(await spawn(sh('kill -TERM $$'))).exited, { code: null, signal: 'SIGTERM' });

@@ -1,5 +1,5 @@
 // The one place an error becomes a line on stderr and an exit code.
-import { ExitCode, isTwError } from '../core/errors.js';
+import { ExitCode, TwError } from '../core/errors.js';
 import { ArgvError } from './argv.js';
 import type { Output } from './output.js';
 
@@ -8,7 +8,7 @@ export function report(e: unknown, stderr: Output, launch: boolean): number {
     stderr.write(`tw: ${e.message}\n`);
     return launch ? ExitCode.LaunchFailed : ExitCode.Usage;
   }
-  if (isTwError(e)) {
+  if (e instanceof TwError) {
     stderr.write(`tw: ${e.message}\n`);
     return launch && e.exitCode !== ExitCode.Ok ? ExitCode.LaunchFailed : e.exitCode;
   }

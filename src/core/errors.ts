@@ -25,14 +25,6 @@ export class TwError extends Error {
   }
 }
 
-/**
- * Each command is its own bundle with its own copy of this module, so an
- * error from another bundle fails `instanceof`: recognise it by its brand.
- */
-export function isTwError(e: unknown): e is TwError {
-  return e instanceof Error && e.name === 'TwError' && typeof (e as TwError).exitCode === 'number';
-}
-
 export const usageError = (message: string): TwError => new TwError(message, ExitCode.Usage);
 export const storeError = (message: string): TwError => new TwError(message, ExitCode.Store);
 export const noSuchTask = (id: number): TwError => new TwError(`no task ${id}`, ExitCode.NoSuchTask);

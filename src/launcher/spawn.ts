@@ -1,10 +1,8 @@
-// Starting a process without node's child_process module. Loading it (and net,
-// which it needs) costs 5-6 ms of every launch, its first socket 2 ms more, and
-// the launcher needs none of what it adds (streams, IPC, shells): only fork and
-// exec with descriptors of ours, and the exit status. So the launcher uses the
-// binding child_process itself is built on (process_wrap, still offered by
-// process.binding); where a node lacks it, child_process.spawn does the job.
-import { getSystemErrorName } from 'node:util';
+// Starting a process: node's child_process.spawn, with descriptors of ours as
+// the child's stdio (never node's 'pipe', which is a socketpair: see fifo.ts).
+// Public API only: round 1 went through the internal process_wrap binding to
+// save 5 ms, and its signature changed under it on Node 24.
+import { spawn } from 'node:child_process';
 
 export interface SpawnSpec {
   file: string;
@@ -32,66 +30,24 @@ export interface Spawned {
 
 export type SpawnResult = Spawned | { error: string };
 
-interface ProcessHandle {
-  pid?: number;
-  onexit: (code: number, signal: string) => void;
-  spawn(options: object): number;
-  close(): void;
-  unref(): void;
-}
-
-type ProcessWrap = { Process: new () => ProcessHandle };
-
-let binding: ProcessWrap | null | undefined;
-
-function processWrap(): ProcessWrap | null {
-  if (binding !== undefined) return binding;
-  const quiet = process.noDeprecation;
-  try {
-    process.noDeprecation = true; // process.binding warns under --pending-deprecation
-    binding = (process as unknown as { binding(name: string): ProcessWrap }).binding('process_wrap');
-  } catch {
-    binding = null;
-  } finally {
-    process.noDeprecation = quiet;
-  }
-  return binding;
-}
-
+/**
+ * Resolves once the child exists (with its pid) or could not be started. An
+ * `error` before the spawn means it never ran, and no `exit` follows (execa).
+ */
 export function spawnProcess(spec: SpawnSpec): Promise<SpawnResult> {
-  const wrap = processWrap();
-  return wrap ? Promise.resolve(spawnWrapped(wrap, spec)) : spawnWithChildProcess(spec);
-}
-
-export function spawnWrapped(wrap: ProcessWrap, spec: SpawnSpec): SpawnResult {
-  const handle = new wrap.Process();
-  let settle!: (status: ExitStatus) => void;
-  const exited = new Promise<ExitStatus>((resolve) => (settle = resolve));
-  handle.onexit = (code, signal) => {
-    handle.close();
-    settle(signal ? { code: null, signal: signal as NodeJS.Signals } : { code, signal: null });
-  };
-  const err = handle.spawn({
-    file: spec.file,
-    args: [spec.file, ...spec.args],
-    cwd: spec.cwd,
-    envPairs: Object.entries(spec.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
-    stdio: spec.stdio.map((s) => (s === 'ignore' ? { type: 'ignore' } : { type: 'fd', fd: s })),
-    detached: spec.detached,
-  });
-  if (err !== 0 || handle.pid === undefined) {
-    handle.close();
-    return { error: `${spec.file}: ${err ? getSystemErrorName(err) : 'no pid'}` };
+  let child;
+  try {
+    child = spawn(spec.file, spec.args, { stdio: spec.stdio, env: spec.env, cwd: spec.cwd, detached: spec.detached });
+  } catch (e) {
+    return Promise.resolve({ error: `${spec.file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
   }
-  return { pid: handle.pid, exited, unref: () => handle.unref() };
-}
-
-/** The same with node's public API, for a node without process_wrap. */
-export async function spawnWithChildProcess(spec: SpawnSpec): Promise<SpawnResult> {
-  const { spawn } = await import('node:child_process');
-  const child = spawn(spec.file, spec.args, { stdio: spec.stdio, env: spec.env, cwd: spec.cwd, detached: spec.detached });
-  const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const failed = new Promise<Error>((resolve) => child.once('error', resolve));
-  if (child.pid === undefined) return { error: `${spec.file}: ${(await failed).message}` };
-  return { pid: child.pid, exited, unref: () => child.unref() };
+  const started = child;
+  const exited = new Promise<ExitStatus>((resolve) => started.once('exit', (code, signal) => resolve({ code, signal })));
+  if (started.pid !== undefined) {
+    started.on('error', () => {}); // a later error (a failed kill) is not the spawn's
+    return Promise.resolve({ pid: started.pid, exited, unref: () => started.unref() });
+  }
+  return new Promise((resolve) =>
+    started.once('error', (e: NodeJS.ErrnoException) => resolve({ error: `${spec.file}: ${e.code ?? e.message}` })),
+  );
 }

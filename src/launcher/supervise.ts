@@ -2,7 +2,7 @@
 // timer for the next deadline, and the signals sent to the launcher.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ExitCode, isTwError } from '../core/errors.js';
+import { ExitCode, TwError } from '../core/errors.js';
 import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } from '../core/task.js';
 import type { NewMessage, Store } from '../store/store.js';
 import { Watchdog } from './watchdog.js';
@@ -76,7 +76,7 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
     try {
       return fn();
     } catch (e) {
-      if (!isTwError(e) || e.exitCode !== ExitCode.Store) throw e;
+      if (!(e instanceof TwError) || e.exitCode !== ExitCode.Store) throw e;
       if (!warned.has(what)) opts.warn(`warning: could not record ${what} of task ${task.id}: ${e.message}`);
       warned.add(what);
       return undefined;
@@ -205,7 +205,7 @@ export function recordSpawnFailure(store: Store, task: Task, exitCode: number, w
       messages: [{ type: 'error', text: `could not start ${task.command![0]}: ${why}` }],
     });
   } catch (e) {
-    if (!isTwError(e)) throw e;
+    if (!(e instanceof TwError)) throw e;
     opts.warn(`warning: could not record the failure of task ${task.id}: ${e.message}`);
   }
   return exitCode;

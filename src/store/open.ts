@@ -5,10 +5,11 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isTwError, storeError } from '../core/errors.js';
+import { storeError, TwError } from '../core/errors.js';
 import { sleepSync } from '../core/sleep.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { SqliteStore } from './sqlite-store.js';
+import { keepDatabase, pragmaValue, statementsOf, type Sql } from './statements.js';
 import type { Store } from './store.js';
 
 // better-sqlite3 is bundled; its addon is loaded by path, which skips the
@@ -75,6 +76,7 @@ function checkHeader(path: string): boolean {
 function openExisting(path: string): Store {
   return guarded(path, () => {
     const db = new Database(path, { timeout: BUSY_TIMEOUT_MS, nativeBinding: nativeBinding() });
+    keepDatabase(db);
     try {
       prepareRetrying(db, path);
     } catch (e) {
@@ -106,13 +108,15 @@ function prepareRetrying(db: Database.Database, path: string): void {
 }
 
 function prepare(db: Database.Database, path: string): void {
+  const sql = statementsOf(db);
+  const userVersion = () => pragmaValue(sql, 'user_version') as number;
   // A store of this schema is the common case: one statement tells. Else one read transaction,
   // so that a racing first user's migration is seen whole or not at all.
-  let version = db.pragma('user_version', { simple: true }) as number;
+  let version = userVersion();
   if (version < SCHEMA_VERSION) {
     version = db.transaction(() => {
-      const v = db.pragma('user_version', { simple: true }) as number;
-      if (v < SCHEMA_VERSION) checkOwnership(db, path, v);
+      const v = userVersion();
+      if (v < SCHEMA_VERSION) checkOwnership(sql, path, v);
       return v;
     })();
   }
@@ -121,26 +125,25 @@ function prepare(db: Database.Database, path: string): void {
   }
   if (version === 0) {
     // Both must precede the first table; both persist in the file.
-    db.pragma('auto_vacuum = INCREMENTAL');
-    db.pragma('journal_mode = WAL');
+    db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+    sql('PRAGMA journal_mode = WAL').get(); // it returns a row: exec would not do
   }
   // Connections are never closed (see the CLI entry), so the WAL is only cut back at checkpoints: keep it small.
   db.exec('PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 4194304; PRAGMA foreign_keys = ON');
   if (version < SCHEMA_VERSION) {
     db.transaction(() => {
       // Re-read inside the lock: a racing first user may have migrated already.
-      version = db.pragma('user_version', { simple: true }) as number;
+      version = userVersion();
       for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
-      db.pragma(`application_id = ${APPLICATION_ID}`);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      db.exec(`PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = ${SCHEMA_VERSION}`);
     }).immediate();
   }
 }
 
-function checkOwnership(db: Database.Database, path: string, version: number): void {
-  const appId = db.pragma('application_id', { simple: true }) as number;
+function checkOwnership(sql: Sql, path: string, version: number): void {
+  const appId = pragmaValue(sql, 'application_id') as number;
   if (appId === APPLICATION_ID) return;
-  const tables = db.prepare(`SELECT count(*) FROM sqlite_master`).pluck().get() as number;
+  const tables = sql(`SELECT count(*) FROM sqlite_master`).pluck().get() as number;
   if (version !== 0 || tables > 0) throw storeError(`${path} is not a tw store (it is another program's SQLite file)`);
 }
 
@@ -160,7 +163,7 @@ function translate<T>(path: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (isTwError(e)) throw e;
+    if (e instanceof TwError) throw e;
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_')) throw storeError(describeSqliteError(path, code, (e as Error).message));
     throw e;

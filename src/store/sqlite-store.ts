@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import { TERMINAL_STATES, isTerminal, type Message, type ProcessRef, type State, type Task, type TaskEvent, type TerminalState } from '../core/task.js';
 import { defaultFeedbackPath, defaultLogPath } from './location.js';
+import { pragmaValue, statementsOf, type Sql } from './statements.js';
 import { eventFromRow, messageFromRow, taskFromRow, type EventRow, type MessageRow, type TaskRow } from './rows.js';
 import type { ClaimResult, End, EndResult, Heartbeat, LaunchPlan, NameStats, NewMessage, NewTask, PruneResult, PruneRule, ReserveResult, Store, TaskFilter } from './store.js';
 
@@ -11,17 +12,13 @@ const ACTIVE = `('reserved', 'running')`;
 const PRUNE_BATCH = 2000;
 
 export class SqliteStore implements Store {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly sql: Sql;
 
   constructor(
     private readonly db: Database.Database,
     readonly path: string,
-  ) {}
-
-  private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
-    return statement;
+  ) {
+    this.sql = statementsOf(db);
   }
 
   private write<T>(fn: () => T): T {
@@ -145,14 +142,14 @@ export class SqliteStore implements Store {
   find(filter: TaskFilter): Task[] {
     const { where, params } = whereOf(filter);
     const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
-    const rows = this.db.prepare(`SELECT * FROM tasks ${where} ORDER BY id${limit}`).all(...params) as TaskRow[];
+    const rows = this.sql(`SELECT * FROM tasks ${where} ORDER BY id${limit}`).all(...params) as TaskRow[];
     return rows.map(taskFromRow);
   }
 
   history(filter: TaskFilter): Task[] {
     const { where, params } = whereOf({ ...filter, terminal: true });
     const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
-    const rows = this.db.prepare(`SELECT * FROM tasks ${where} ORDER BY ended_at DESC, id DESC${limit}`).all(...params) as TaskRow[];
+    const rows = this.sql(`SELECT * FROM tasks ${where} ORDER BY ended_at DESC, id DESC${limit}`).all(...params) as TaskRow[];
     return rows.map(taskFromRow);
   }
 
@@ -167,16 +164,16 @@ export class SqliteStore implements Store {
   prune(rule: PruneRule, name?: string): PruneResult {
     const byName = name === undefined ? '' : 'AND name = ?';
     const nameParams = name === undefined ? [] : [name];
-    const select =
+    const [select, selectParams] =
       'olderThan' in rule
-        ? this.db.prepare(`SELECT id FROM tasks WHERE ended_at IS NOT NULL AND ended_at < ? ${byName} LIMIT ${PRUNE_BATCH}`).bind(rule.olderThan, ...nameParams)
-        : this.db.prepare(`SELECT id FROM tasks WHERE ended_at IS NOT NULL ${byName} ORDER BY ended_at DESC, id DESC LIMIT ${PRUNE_BATCH} OFFSET ?`).bind(...nameParams, Math.floor(rule.keep));
+        ? [this.sql(`SELECT id FROM tasks WHERE ended_at IS NOT NULL AND ended_at < ? ${byName} LIMIT ${PRUNE_BATCH}`), [rule.olderThan, ...nameParams]]
+        : [this.sql(`SELECT id FROM tasks WHERE ended_at IS NOT NULL ${byName} ORDER BY ended_at DESC, id DESC LIMIT ${PRUNE_BATCH} OFFSET ?`), [...nameParams, Math.floor(rule.keep)]];
     const remove = this.sql(`DELETE FROM tasks WHERE id = ? AND ended_at IS NOT NULL RETURNING log_path, feedback_path`);
     const result: PruneResult = { deleted: 0, files: [] };
     // Small batches, each its own transaction, so launchers never wait long for the lock.
     for (;;) {
       const batch = this.write(() => {
-        const ids = select.pluck().all() as number[];
+        const ids = select.pluck().all(...selectParams) as number[];
         for (const id of ids) {
           const gone = remove.get(id) as { log_path: string | null; feedback_path: string | null } | undefined;
           if (!gone) continue;
@@ -190,8 +187,8 @@ export class SqliteStore implements Store {
     }
     if (result.deleted > 0) {
       // Give the freed pages back to the file system, then fold the WAL in and cut it back.
-      this.db.pragma('incremental_vacuum');
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.sql('PRAGMA incremental_vacuum').run();
+      this.sql('PRAGMA wal_checkpoint(TRUNCATE)').run();
     }
     return result;
   }
@@ -205,7 +202,7 @@ export class SqliteStore implements Store {
     const names =
       name !== undefined
         ? [name]
-        : (this.db.prepare(`SELECT DISTINCT name FROM tasks INDEXED BY tasks_name_stats WHERE ended_at IS NOT NULL${since}`).pluck().all(...extra) as string[]);
+        : (this.sql(`SELECT DISTINCT name FROM tasks INDEXED BY tasks_name_stats WHERE ended_at IS NOT NULL${since}`).pluck().all(...extra) as string[]);
     // Without --since, the (name, state) index counts each state by itself, in order, without a sort.
     const terminal = TERMINAL_STATES.map((t) => `'${t}'`).join(', ');
     const counts = this.sql(
@@ -239,7 +236,7 @@ export class SqliteStore implements Store {
   }
 
   changeCounter(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+    return pragmaValue(this.sql, 'data_version') as number;
   }
 
   close(): void {

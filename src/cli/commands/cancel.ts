@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { parseDuration } from '../../core/duration.js';
-import { ExitCode, isTwError, TwError, usageError } from '../../core/errors.js';
+import { ExitCode, TwError, usageError } from '../../core/errors.js';
 import { ACTIVE_STATES, isTerminal, type Task } from '../../core/task.js';
 import { isAlive } from '../../launcher/proc.js';
 import { reap } from '../../launcher/reap.js';
@@ -31,7 +31,7 @@ export async function cancel(opts: Options, args: string[], ctx: Context): Promi
   // All at once, so N tasks cost one grace, not N; the results print in the order asked.
   const results = await Promise.all(targets.map((id) => cancelOne(store, id, graceMs, by, ctx).catch((e: unknown) => e)));
   for (const [i, result] of results.entries()) {
-    if (isTwError(result)) {
+    if (result instanceof TwError) {
       ctx.stderr.write(`tw: ${result.message}\n`);
       worst = Math.max(worst, result.exitCode);
     } else if (result instanceof Error) {
