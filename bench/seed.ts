@@ -1,7 +1,7 @@
 // Fills a store with terminal tasks directly through better-sqlite3, much
 // faster than launching them. The store must already exist (made by tw itself,
 // so the schema and pragmas are tw's); the columns follow src/store/schema.ts.
-import Database from 'better-sqlite3';
+import { openKept } from '../src/store/statements.js';
 
 export const NAMES = ['backup', 'etl', 'report', 'sync', 'cleanup', 'deploy', 'reindex', 'mail', 'thumbs', 'billing'] as const;
 
@@ -30,7 +30,7 @@ export interface SeedResult {
  */
 export function seedHistory(dbPath: string, count: number, spanDays = 365): SeedResult {
   const t0 = performance.now();
-  const db = new Database(dbPath);
+  const db = openKept(dbPath);
   try {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version < 1) throw new Error(`${dbPath}: no tw schema yet (user_version ${version})`);
@@ -97,7 +97,7 @@ export interface StoreShape {
 
 /** Counts and page figures, read with a read-only connection. */
 export function storeShape(dbPath: string, name = ''): StoreShape {
-  const db = new Database(dbPath, { readonly: true });
+  const db = openKept(dbPath, { readonly: true });
   try {
     const row = db.prepare(`SELECT count(*) AS tasks, count(ended_at) AS terminal FROM tasks`).get() as { tasks: number; terminal: number };
     const named = (db.prepare(`SELECT count(*) AS n FROM tasks WHERE name = ? AND state = 'succeeded'`).get(name) as { n: number }).n;

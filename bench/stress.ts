@@ -16,7 +16,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, openSync, readSync, closeSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openKept } from '../src/store/statements.js';
 import fc from 'fast-check';
 import { CLK_TCK, cpuTicks, load, memOf, snapshotBuild } from './lib.js';
 
@@ -193,7 +193,7 @@ let feedbackAppends = 0;
     tasksLaunched++;
     const pid = launcher.pid!;
     const row = (): { id: number; state: string; feedback: string | null; progress: string | null; ignored_lines: number } | undefined => {
-      const db = new Database(s.db, { readonly: true, timeout: 30_000 });
+      const db = openKept(s.db, { readonly: true, timeout: 30_000 });
       try {
         return db.prepare(`SELECT id, state, feedback, progress, ignored_lines FROM tasks WHERE name = 'long-life'`).get() as never;
       } finally {
@@ -285,7 +285,7 @@ let feedbackAppends = 0;
     const fb = JSON.parse(await s.ok(['feedback', String(final?.id), '--json'])) as { values: Record<string, string>; ignoredLines: number };
     if (JSON.stringify(fb.values) !== JSON.stringify(whole.values) || fb.ignoredLines !== whole.ignored) lifeViolations.push(`tw feedback --json says ${JSON.stringify(fb).slice(0, 200)}`);
     const beats = (() => {
-      const db = new Database(s.db, { readonly: true });
+      const db = openKept(s.db, { readonly: true });
       try {
         return db.prepare('SELECT count(*) FROM torture_beats WHERE task_id = ?').pluck().get(final?.id) as number;
       } finally {

@@ -1,7 +1,7 @@
 // `tw reserve`: the id alone on stdout, info recorded, --unique atomic under a race.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import Database from 'better-sqlite3';
+import { openKept } from '../src/store/statements.js';
 import { alive, barrier, oneLineError, openFiles, requireBuild, sandbox, until, wchan } from './helpers.js';
 
 before(requireBuild);
@@ -68,7 +68,7 @@ test(`${RACERS} racing reserve --unique: exactly one wins, the others name it, n
   // Hold the write lock while the racers start, so that they all wait on it and
   // all go at once when it is released: a reserve that reads before it takes the
   // lock (a deferred transaction) then fails or lets two through, every time.
-  const holder = new Database(s.db, { timeout: 10_000 });
+  const holder = openKept(s.db, { timeout: 10_000 });
   t.after(() => holder.close());
   holder.exec('BEGIN IMMEDIATE');
   const pids: number[] = [];

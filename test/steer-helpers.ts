@@ -2,7 +2,8 @@
 // logs, history): launching tasks in the background, waiting for a task to
 // reach a state, editing the store behind tw's back, and a private tmux
 // server for the tests that need a real terminal.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openKept } from '../src/store/statements.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ export type Peek = Pick<TaskJson, 'id' | 'state' | 'pid' | 'progress' | 'feedbac
 
 function peekBy(s: Sandbox, where: string, value: number): Peek | null {
   if (!existsSync(s.db)) return null;
-  const db = new Database(s.db, { readonly: true, timeout: 10_000 });
+  const db = openKept(s.db, { readonly: true, timeout: 10_000 });
   try {
     const row = db.prepare(`SELECT id, state, pid, progress, feedback, ended_at FROM tasks WHERE ${where} ORDER BY id LIMIT 1`).get(value) as
       | { id: number; state: string; pid: number | null; progress: string | null; feedback: string | null; ended_at: number | null }
@@ -94,7 +95,7 @@ export function startTicks(pid: number): number {
 
 /** Runs `fn` on the store opened directly (behind tw's back), then closes it. */
 export function withDb<T>(path: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(path, { timeout: 30_000 });
+  const db = openKept(path, { timeout: 30_000 });
   try {
     return fn(db);
   } finally {

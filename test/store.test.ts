@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, test } from 'node:test';
-import Database from 'better-sqlite3';
+import { openKept } from '../src/store/statements.js';
 import { oneLineError, requireBuild, sandbox, type Sandbox } from './helpers.js';
 
 before(requireBuild);
@@ -96,11 +96,11 @@ test('a zero-length file is a new store', async (t) => {
 test("another program's SQLite file: exit 3, 'not a tw store', left untouched", async (t) => {
   const s = sandbox(t);
   const db = join(s.dir, 'other.db');
-  const other = new Database(db);
+  const other = openKept(db);
   other.exec("CREATE TABLE foo (x INTEGER); INSERT INTO foo VALUES (42)");
   other.close();
   await assertRefused(s, db, /not a tw store/);
-  const check = new Database(db, { readonly: true });
+  const check = openKept(db, { readonly: true });
   assert.deepEqual(check.prepare('SELECT name FROM sqlite_master').pluck().all(), ['foo']);
   assert.equal(check.pragma('user_version', { simple: true }), 0);
   check.close();
@@ -109,7 +109,7 @@ test("another program's SQLite file: exit 3, 'not a tw store', left untouched", 
 test('a store made by a newer tw: exit 3, one line mentioning newer', async (t) => {
   const s = sandbox(t);
   await s.ok(['reserve']);
-  const db = new Database(s.db);
+  const db = openKept(s.db);
   db.pragma('user_version = 99');
   db.close();
   const r = await s.run(['list']);
@@ -117,7 +117,7 @@ test('a store made by a newer tw: exit 3, one line mentioning newer', async (t) 
   assert.equal(oneLineError(r.stderr), null);
   assert.match(r.stderr, /newer/);
   assert.match(r.stderr, /99/);
-  const check = new Database(s.db, { readonly: true });
+  const check = openKept(s.db, { readonly: true });
   assert.equal(check.pragma('user_version', { simple: true }), 99, 'an older tw must not touch a newer store');
   check.close();
 });
@@ -141,7 +141,7 @@ test('a store that cannot be created (its folder is under a regular file): exit 
 test('ids are never reused, even after every task row is deleted', async (t) => {
   const s = sandbox(t);
   for (const want of ['1', '2', '3']) assert.equal((await s.ok(['reserve'])).trim(), want);
-  const db = new Database(s.db);
+  const db = openKept(s.db);
   db.exec('DELETE FROM tasks');
   db.close();
   assert.equal((await s.ok(['reserve'])).trim(), '4');
@@ -153,13 +153,13 @@ test('a store of schema 1 is upgraded in place, its tasks kept', async (t) => {
   const s = sandbox(t);
   await s.ok(['launch', '--name', 'old', '--', 'true']);
   // Put the file back to what schema 1 had: its index, its version.
-  const db = new Database(s.db);
+  const db = openKept(s.db);
   db.exec('DROP INDEX tasks_name_stats; CREATE INDEX tasks_name_ended ON tasks (name, ended_at) WHERE ended_at IS NOT NULL');
   db.pragma('user_version = 1');
   db.close();
   const stats = JSON.parse(await s.ok(['stats', '--name', 'old', '--json'])) as { runs: number }[];
   assert.equal(stats[0]?.runs, 1);
-  const check = new Database(s.db, { readonly: true });
+  const check = openKept(s.db, { readonly: true });
   assert.equal(check.pragma('user_version', { simple: true }), 2);
   const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'tasks_%'").pluck().all();
   assert.ok(indexes.includes('tasks_name_stats') && !indexes.includes('tasks_name_ended'), String(indexes));

@@ -3,7 +3,7 @@
 // launchers beside readers and a prune loop, launchers killed -9 at random
 // moments, and the checks that nothing was lost. Each scenario returns its
 // figures and a list of violations (empty when the contract held).
-import Database from 'better-sqlite3';
+import { openKept } from '../src/store/statements.js';
 import fc from 'fast-check';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -92,7 +92,7 @@ export function killChildrenWith(prefix: string): number {
  * tw ignores tables it does not know.
  */
 export function installAudit(db: string): void {
-  const conn = new Database(db, { timeout: 30_000 });
+  const conn = openKept(db, { timeout: 30_000 });
   try {
     conn.exec(`
       CREATE TABLE IF NOT EXISTS torture_events (task_id INTEGER, seq INTEGER, from_state TEXT, to_state TEXT, reason TEXT);
@@ -135,7 +135,7 @@ export interface Audit {
 
 /** Reads the audit and the store, read-only. */
 export function readAudit(db: string): Audit {
-  const conn = new Database(db, { readonly: true, timeout: 30_000 });
+  const conn = openKept(db, { readonly: true, timeout: 30_000 });
   try {
     const events = new Map<number, AuditEvent[]>();
     for (const r of conn.prepare('SELECT task_id, seq, from_state, to_state, reason FROM torture_events ORDER BY rowid').all() as {
@@ -427,7 +427,7 @@ interface Row {
 }
 
 function rowsWith(db: string, token: string): Row[] {
-  const conn = new Database(db, { readonly: true, timeout: 30_000 });
+  const conn = openKept(db, { readonly: true, timeout: 30_000 });
   try {
     const rows = conn
       .prepare(`SELECT id, state, pid, pid_start, launcher_pid, launcher_start, boot_id, command FROM tasks WHERE command LIKE ?`)
@@ -439,7 +439,7 @@ function rowsWith(db: string, token: string): Row[] {
 }
 
 function eventsOf(db: string, id: number): { from: string | null; to: string }[] {
-  const conn = new Database(db, { readonly: true, timeout: 30_000 });
+  const conn = openKept(db, { readonly: true, timeout: 30_000 });
   try {
     return (conn.prepare('SELECT from_state, to_state FROM events WHERE task_id = ? ORDER BY seq').all(id) as { from_state: string | null; to_state: string }[]).map(
       (e) => ({ from: e.from_state, to: e.to_state }),
@@ -764,7 +764,7 @@ export function storeVariants(good: Buffer): [string, (path: string) => void][] 
   }]);
   variants.push([NEWER_SCHEMA, (p) => {
     writeFileSync(p, good);
-    const db = new Database(p);
+    const db = openKept(p);
     db.exec('CREATE TABLE future (x INTEGER)');
     db.pragma(`user_version = ${(db.pragma('user_version', { simple: true }) as number) + 1}`);
     db.close();
@@ -780,7 +780,7 @@ export const NEWER_SCHEMA = 'one schema version newer, with a table this tw does
 export async function makeRealStore(s: Sandbox): Promise<Buffer> {
   for (let i = 0; i < 4; i++) await s.run(['launch', '--name', `n${i}`, '--info', `k=${'v'.repeat(3000)}`, '--', 'true']);
   await s.ok(['message', '1', 'x'.repeat(9000)]);
-  const db = new Database(s.db, { timeout: 30_000 });
+  const db = openKept(s.db, { timeout: 30_000 });
   try {
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
@@ -835,7 +835,7 @@ export async function runStoreVariants(s: Sandbox, good: Buffer, concurrency: nu
     }
     if (what === NEWER_SCHEMA) {
       if (codes.join('/') !== '3/3/3/3/125') violations.push(`${what}: exits ${codes.join('/')}; an older tw refuses a newer store, even to write`);
-      const check = new Database(db, { readonly: true });
+      const check = openKept(db, { readonly: true });
       try {
         if ((check.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'future'`).pluck().get() as number) !== 1) violations.push(`${what}: the newer store was changed`);
       } finally {

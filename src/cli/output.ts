@@ -14,7 +14,7 @@ export interface Output {
 }
 
 /** isatty without node's tty module: a terminal is a /dev/pts, /dev/tty or the console. */
-export function isTerminal(fd: number): boolean {
+export function isTty(fd: number): boolean {
   try {
     return /^\/dev\/(pts\/\d+|tty\w*|console)$/.test(readlinkSync(`/proc/self/fd/${fd}`));
   } catch {
@@ -44,7 +44,7 @@ export function fdOutput(fd: 1 | 2): Output {
       }
     },
     get isTTY() {
-      return (tty ??= isTerminal(fd));
+      return (tty ??= isTty(fd));
     },
     get columns() {
       return this.isTTY ? stream().columns : undefined;

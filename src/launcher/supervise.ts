@@ -6,8 +6,7 @@ import { ExitCode, TwError } from '../core/errors.js';
 import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } from '../core/task.js';
 import type { NewMessage, Store } from '../store/store.js';
 import { Watchdog } from './watchdog.js';
-import { openPipes, refillPool, takeFifos, type ChildPipes } from './fifo.js';
-import { OutputTee, throughs } from './output.js';
+import { openChildIo, type ChildIo } from './io/index.js';
 import { findCommand, startGated, type FeedbackEnv, type Gate } from './start.js';
 import { processRef, signalGroup, signalNumber } from './proc.js';
 import { terminateGroup } from './terminate.js';
@@ -31,34 +30,31 @@ export interface ChildSpec {
 
 /** The child, waiting at its gate; or why it could not be started (its end is recorded once the task is). */
 export type Starting =
-  | { ok: true; gate: Gate; pipes: ChildPipes; ref: ProcessRef; refill: boolean; runDir: string }
+  | { ok: true; gate: Gate; io: ChildIo; ref: ProcessRef }
   | { ok: false; exitCode: number; why: string };
 
 /** Starts the child behind its gate, before the task is even claimed: a refused claim shuts the gate (abandon). */
 export async function startChild(spec: ChildSpec): Promise<Starting> {
   const missing = findCommand(spec.argv[0]!, spec.env.PATH, spec.cwd);
   if (missing) return { ok: false, ...missing };
-  const fifos = await takeFifos(spec.runDir, spec.stdin === 'pipe');
-  const pipes = fifos && openPipes(fifos);
-  if (!pipes) return { ok: false, exitCode: ExitCode.LaunchFailed, why: `cannot make the pipes for its output in ${spec.runDir} (mkfifo)` };
-  const [stdin, stdout, stderr, gateRead] = pipes.childFds;
-  const stdio: [number | 'ignore', number, number, number] = [stdin ?? (spec.stdin === 'ignore' ? 'ignore' : 0), stdout, stderr, gateRead];
-  const started = await startGated(spec.argv, stdio, pipes.gate, spec.feedback, spec.env, spec.cwd);
-  pipes.release();
+  const io = await openChildIo(spec.runDir, spec.stdin);
+  if (!io) return { ok: false, exitCode: ExitCode.LaunchFailed, why: `cannot make the pipes for its output in ${spec.runDir} (mkfifo)` };
+  const started = await startGated(spec.argv, io.childFds, io.gate, spec.feedback, spec.env, spec.cwd);
+  io.spawned();
   if (!('child' in started)) {
-    pipes.close();
+    io.close();
     return { ok: false, exitCode: started.exitCode, why: started.why };
   }
   const { pid } = started.child;
   const ref = processRef(pid) ?? { pid, startTicks: -1, bootId: '' };
-  return { ok: true, gate: started, pipes, ref, refill: fifos.low, runDir: spec.runDir };
+  return { ok: true, gate: started, io, ref };
 }
 
 /** The launch was refused: the gate exits without running anything. */
 export function abandon(starting: Starting): void {
   if (!starting.ok) return;
   starting.gate.shut();
-  starting.pipes.close();
+  starting.io.close();
 }
 
 export interface SuperviseOptions {
@@ -89,9 +85,9 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   const dispatch = (signal: NodeJS.Signals) => onSignal(signal);
   for (const s of FORWARDED) process.on(s, dispatch);
 
-  let tee: OutputTee;
+  const { gate, io, ref } = starting;
   try {
-    tee = new OutputTee(task.logPath!, opts.warn);
+    io.attach(task.logPath!, opts.tee, opts.warn);
   } catch (e) {
     for (const s of FORWARDED) process.off(s, dispatch);
     abandon(starting);
@@ -104,15 +100,10 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
       opts.warn(`warning: cannot make the folder of the feedback file ${task.feedbackPath} (${(e as NodeJS.ErrnoException).code}); no heartbeat can arrive`);
     }
   }
-  // The command runs from here on; what it writes waits in its pipes until they are read below.
-  const { gate, pipes, ref } = starting;
+  // The command runs from here on.
   gate.open(task.id);
   const startedAt = task.startedAt ?? Date.now();
-  const [out, err] = opts.tee ? throughs() : [null, null];
-  const wholeLines = out !== null && out === err; // 2>&1
-  tee.attach(pipes.stdout, out, false, wholeLines);
-  tee.attach(pipes.stderr, err, true, wholeLines);
-  const stdin = pipes.stdin === null ? null : await feedStdin(pipes.stdin);
+  const stdin = io.stdin === null ? null : await feedStdin(io.stdin);
   const exited = gate.child.exited;
   type Stop = { why: 'timeout' | 'signal'; text: string };
   let stop = null as Stop | null;
@@ -123,7 +114,7 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   };
 
   // While the child runs: the FIFO pool is refilled when low, off the critical path of the next launch.
-  if (starting.refill) void refillPool(starting.runDir);
+  io.refillLater();
 
   const watchdog = new Watchdog({
     feedbackPath: task.feedbackPath,
@@ -143,20 +134,20 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   const { code, signal } = await exited;
   const endedAt = Date.now();
   // The outcome is settled: a signal now only stops the waiting for output below.
-  onSignal = () => tee.abandon();
+  onSignal = () => io.abandon();
   watchdog.stop();
   stdin?.stop();
   // The leader is gone; leave none of its group behind.
   await (termination ?? terminateGroup(ref, graceMs));
   // A process outside the group (setsid) may still hold the output open: read it only a moment
   // longer. A slow reader of ours is waited for, as any pipeline would.
-  while (!(await Promise.race([tee.closed.then(() => true), delay(LEFTOVER_OUTPUT_MS)]))) {
-    if (tee.writing) continue;
+  while (!(await Promise.race([io.closed.then(() => true), delay(LEFTOVER_OUTPUT_MS)]))) {
+    if (io.writing) continue;
     opts.warn(`warning: a process outside task ${task.id}'s group still holds its output; no longer reading it`);
-    tee.stopReading();
+    io.stop();
     break;
   }
-  await tee.done();
+  await io.done();
   const reader = watchdog.close();
   for (const s of FORWARDED) process.off(s, dispatch);
 
@@ -174,7 +165,7 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   if (state === 'cancelled') messages.push({ type: 'notification', text: stop?.text ?? 'cancelled by tw cancel' });
   messages.push(
     state === 'failed'
-      ? { type: 'error', text: how, stacktrace: tee.stderrTail(STACKTRACE_LINES) || null }
+      ? { type: 'error', text: how, stacktrace: io.stderrTail(STACKTRACE_LINES) || null }
       : { type: 'notification', text: how },
   );
   record('the end', () =>

@@ -32,7 +32,7 @@ export interface TaskRow {
 
 const json = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
-function processRef(pid: number | null, start: number | null, bootId: string | null): ProcessRef | null {
+function refFromRow(pid: number | null, start: number | null, bootId: string | null): ProcessRef | null {
   return pid === null || start === null || bootId === null ? null : { pid, startTicks: start, bootId };
 }
 
@@ -46,8 +46,8 @@ export function taskFromRow(r: TaskRow): Task {
     cwd: r.cwd,
     host: r.host,
     pid: r.pid,
-    child: processRef(r.pid, r.pid_start, r.boot_id),
-    launcher: processRef(r.launcher_pid, r.launcher_start, r.boot_id),
+    child: refFromRow(r.pid, r.pid_start, r.boot_id),
+    launcher: refFromRow(r.launcher_pid, r.launcher_start, r.boot_id),
     reservedAt: r.reserved_at,
     startedAt: r.started_at,
     endedAt: r.ended_at,

@@ -6,7 +6,7 @@
 // life of the process, and pragmas go through such statements too (the
 // library's db.pragma() prepares a new one each call). A process of tw
 // prepares a few dozen texts at most, and exits without closing the store.
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 
 const kept: { db: Database.Database; statements: Map<string, Database.Statement> }[] = [];
 
@@ -19,7 +19,8 @@ export function statementsOf(db: Database.Database): Sql {
   const { statements } = entry;
   return (text) => {
     let statement = statements.get(text);
-    if (!statement) statements.set(text, (statement = db.prepare(text)));
+    // The library's own prepare: openKept puts sql itself in db.prepare's place.
+    if (!statement) statements.set(text, (statement = Database.prototype.prepare.call(db, text)));
     return statement;
   };
 }
@@ -32,4 +33,20 @@ export function pragmaValue(sql: Sql, pragma: string): unknown {
 /** Keeps a database that will not be used (a failed open) from ever being freed. */
 export function keepDatabase(db: Database.Database): void {
   statementsOf(db);
+}
+
+/**
+ * A database opened outside the store (tests, the bench) with the same care:
+ * its prepare() and pragma() keep what they make, and it is kept itself.
+ */
+export function openKept(path: string, options?: Database.Options): Database.Database {
+  const db = new Database(path, options);
+  const sql = statementsOf(db);
+  db.prepare = ((text: string) => sql(text)) as typeof db.prepare;
+  db.pragma = ((source: string, opts?: { simple?: boolean }) => {
+    const statement = sql(`PRAGMA ${source}`);
+    if (!statement.reader) return statement.run();
+    return opts?.simple ? statement.pluck().get() : statement.pluck(false).all();
+  }) as typeof db.pragma;
+  return db;
 }

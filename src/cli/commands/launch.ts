@@ -13,7 +13,7 @@ import { defaultFeedbackPathAround, defaultLogPath } from '../../store/location.
 import type { LaunchPlan, Store } from '../../store/store.js';
 import { parseId, parseInfo } from '../args.js';
 import type { Context } from '../context.js';
-import { isTerminal } from '../output.js';
+import { isTty } from '../output.js';
 
 interface Options {
   id?: string;
@@ -136,7 +136,7 @@ function refuseId(id: number, task: Task | null): never {
  * launcher is the terminal's foreground job; a file or pipe is inherited.
  */
 function stdinMode(): 'inherit' | 'pipe' | 'ignore' {
-  if (!isTerminal(0)) return 'inherit';
+  if (!isTty(0)) return 'inherit';
   const self = readStat('self');
   return self && self.pgrp === self.tpgid ? 'pipe' : 'ignore'; // pipe only from the foreground
 }

@@ -5,7 +5,7 @@
 // much it prints, and the launcher's timers and signals keep working.
 import { closeSync, constants, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { sleepSync } from '../core/sleep.js';
+import { sleepSync } from '../../core/sleep.js';
 import { PIPE_CHUNK, PipeReader } from './pipe-reader.js';
 
 const STDERR_TAIL_BYTES = 16 * 1024;

@@ -10,8 +10,8 @@
 // launch refills it once its child has started, off the critical path.
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { processExists } from './proc.js';
-import { spawnProcess } from './spawn.js';
+import { processExists } from '../proc.js';
+import { spawnProcess } from '../spawn.js';
 
 /** FIFOs made per refill, and the count below which a launch refills. */
 const BATCH = 32;

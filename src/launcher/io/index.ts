@@ -1,0 +1,112 @@
+// The child's I/O behind one interface. Its stdio are real pipes, named pipes
+// taken from a pool (fifos.ts); our readers of them run on libuv's thread pool
+// (pipe-reader.ts); what they carry goes to the task's log and, in the
+// foreground, on to our own stdout and stderr (tee.ts). The launcher sees
+// only this: open before the spawn, spawned after it, attach once the task is
+// recorded, then closed, stop and done at the end.
+import { refillPool, openPipes, takeFifos, type ChildPipes } from './fifos.js';
+import { OutputTee, throughs } from './tee.js';
+
+export interface ChildIo {
+  /** The child's descriptors 0 to 3: stdin (ours, 'ignore' or our own 0), stdout, stderr, and the read end of its gate. */
+  readonly childFds: [number | 'ignore', number, number, number];
+  /** Our end of the gate (see ../start.ts), which the gate's owner closes. */
+  readonly gate: number;
+  /** Our write end of the child's stdin, when we feed it from our terminal. */
+  readonly stdin: number | null;
+  /** The child has its ends: close our copies of them. */
+  spawned(): void;
+  /** Starts reading: into the log at `logPath` (throws if it cannot be opened) and, with `through`, on to our stdout and stderr. */
+  attach(logPath: string, through: boolean, warn: (message: string) => void): void;
+  /** Resolves once the child's pipes are all closed (every writer gone, or reading stopped) and what they held is passed on. */
+  readonly closed: Promise<void>;
+  /** Output is waiting for our own reader to make room. */
+  readonly writing: boolean;
+  /** Stops reading: a process outside the task's group holds its output. */
+  stop(): void;
+  /** Drops what our own reader has not taken yet, and stops reading. */
+  abandon(): void;
+  /** Resolves once everything read is written and the log is closed. */
+  done(): Promise<void>;
+  /** The last lines the child wrote to stderr. */
+  stderrTail(lines: number): string;
+  /** Never attached (the launch was refused): closes everything. */
+  close(): void;
+  /** The FIFO pool runs low: refill it, off the critical path. */
+  refillLater(): void;
+}
+
+/** Makes the child's pipes in `runDir`; null if they cannot be made (no mkfifo, say). */
+export async function openChildIo(runDir: string, stdin: 'inherit' | 'ignore' | 'pipe'): Promise<ChildIo | null> {
+  const fifos = await takeFifos(runDir, stdin === 'pipe');
+  const pipes = fifos && openPipes(fifos);
+  if (!pipes) return null;
+  return new PipedIo(pipes, stdin, fifos.low ? runDir : null);
+}
+
+class PipedIo implements ChildIo {
+  private tee: OutputTee | null = null;
+  readonly childFds: ChildIo['childFds'];
+
+  constructor(
+    private readonly pipes: ChildPipes,
+    stdin: 'inherit' | 'ignore' | 'pipe',
+    private readonly lowPool: string | null,
+  ) {
+    const [input, stdout, stderr, gate] = pipes.childFds;
+    this.childFds = [input ?? (stdin === 'ignore' ? 'ignore' : 0), stdout, stderr, gate];
+  }
+
+  get gate(): number {
+    return this.pipes.gate;
+  }
+
+  get stdin(): number | null {
+    return this.pipes.stdin;
+  }
+
+  spawned(): void {
+    this.pipes.release();
+  }
+
+  attach(logPath: string, through: boolean, warn: (message: string) => void): void {
+    const tee = new OutputTee(logPath, warn);
+    this.tee = tee;
+    const [out, err] = through ? throughs() : [null, null];
+    const wholeLines = out !== null && out === err; // 2>&1
+    tee.attach(this.pipes.stdout, out, false, wholeLines);
+    tee.attach(this.pipes.stderr, err, true, wholeLines);
+  }
+
+  get closed(): Promise<void> {
+    return this.tee?.closed ?? Promise.resolve();
+  }
+
+  get writing(): boolean {
+    return this.tee?.writing ?? false;
+  }
+
+  stop(): void {
+    this.tee?.stopReading();
+  }
+
+  abandon(): void {
+    this.tee?.abandon();
+  }
+
+  async done(): Promise<void> {
+    await this.tee?.done();
+  }
+
+  stderrTail(lines: number): string {
+    return this.tee?.stderrTail(lines) ?? '';
+  }
+
+  close(): void {
+    this.pipes.close();
+  }
+
+  refillLater(): void {
+    if (this.lowPool !== null) void refillPool(this.lowPool);
+  }
+}
