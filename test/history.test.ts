@@ -2,7 +2,7 @@
 // clear` (with their files on disk, active tasks untouched, ids never reused,
 // racing launchers), and `tw stats`.
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fixture, NODE, oneLineError, requireBuild, sandbox, type Sandbox, type TaskJson } from './helpers.js';
@@ -161,6 +161,26 @@ describe('tw history, prune, clear, stats', { concurrency: true }, () => {
     assert.equal(r.stdout, 'deleted 2 tasks\n');
     assert.equal(existsSync(logOf(s, 2)), false);
     assert.equal(existsSync(feedbackOf(s, 1)), false);
+    assert.deepEqual(await s.json(['history']), []);
+  });
+
+  test('a feedback path the task made a folder, and a logs folder swapped for a link: prune deletes the rows, nothing through the link, no crash', async (t) => {
+    const s = sandbox(t);
+    const made = await s.run(['launch', '--feedback', '--', 'sh', '-c', 'mkdir "$TW_FEEDBACK"; echo one']);
+    assert.equal(made.code, 0, made.stderr);
+    await runAll(s, [{ name: 'b', ok: true }]);
+    // Another hand swaps logs/ for a link to a folder of someone else's files, named as tw's would be.
+    const victim = join(s.dir, 'victim');
+    mkdirSync(victim);
+    writeFileSync(join(victim, '2.log'), 'keep\n');
+    renameSync(join(s.dir, 'state', 'logs'), join(s.dir, 'state', 'logs.real'));
+    symlinkSync(victim, join(s.dir, 'state', 'logs'));
+    const r = await s.run(['history', 'prune', '--keep', '0']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'deleted 2 tasks\n');
+    assert.match(r.stderr, /^tw: warning: left \d files? in place/);
+    assert.equal(readFileSync(join(victim, '2.log'), 'utf8'), 'keep\n', 'deleted through the link');
+    assert.ok(statSync(feedbackOf(s, 1)).isDirectory(), 'a folder tw did not make is left');
     assert.deepEqual(await s.json(['history']), []);
   });
 

@@ -5,7 +5,7 @@ import { ACTIVE_STATES, durationMs, isTerminal, percentOf, type Liveness, type T
 import { livenessOf, reap } from '../launcher/reap.js';
 import type { Store } from '../store/store.js';
 import type { Context } from './context.js';
-import { fetch } from './commands/describe.js';
+import { fetchNamed } from './named-tasks.js';
 import { summaryLines } from './describe-lines.js';
 import { colourOn, duration, paintState, stateText } from './format.js';
 import { StoreWatch } from './store-watch.js';
@@ -16,7 +16,7 @@ const BAR = 24;
 /** Waits, and returns the ids waited for; the exit code says whether all succeeded. `quiet`: draw nothing. */
 export async function block(store: Store, ids: number[], quiet: boolean, ctx: Context): Promise<number[]> {
   reap(store, ctx.now());
-  const targets = ids.length ? fetch(store, ids).map((t) => t.id) : store.find({ states: ACTIVE_STATES }).map((t) => t.id);
+  let targets = ids.length ? fetchNamed(store, ids).map((t) => t.id) : store.find({ states: ACTIVE_STATES }).map((t) => t.id);
   const live = !quiet && Boolean(ctx.stdout.isTTY);
   const colour = colourOn(ctx.stdout, ctx.env);
   const stop = new AbortController();
@@ -26,12 +26,23 @@ export async function block(store: Store, ids: number[], quiet: boolean, ctx: Co
   const watch = new StoreWatch(store);
   const printed = new Map<number, string>();
   let drawn = 0;
+  let deleted = 0;
   if (live) ctx.stdout.write('\x1b[?25l');
   try {
     for (;;) {
       const now = ctx.now();
       const unsupervised = reap(store, now);
-      const tasks = (targets.length ? fetch(store, targets) : []).map((task) => ({ task, live: livenessOf(task, unsupervised, now) }));
+      // A task deleted meanwhile (prune, clear) ends the wait for it, with a word; it cannot count as succeeded.
+      const found = new Map(targets.length ? store.find({ ids: targets }).map((t) => [t.id, t]) : []);
+      for (const id of targets.filter((t) => !found.has(t))) {
+        ctx.stderr.write(`tw: task ${id} was deleted while waited on; how it ended is not known\n`);
+        deleted++;
+      }
+      const tasks = targets.flatMap((id) => {
+        const task = found.get(id);
+        return task ? [{ task, live: livenessOf(task, unsupervised, now) }] : [];
+      });
+      targets = tasks.map(({ task }) => task.id);
       const done = tasks.every(({ task }) => isTerminal(task.state));
       if (live) {
         // Never wider or taller than the terminal: a wrapped line would break the redraw.
@@ -51,7 +62,7 @@ export async function block(store: Store, ids: number[], quiet: boolean, ctx: Co
         });
       }
       if (done) {
-        process.exitCode = tasks.every(({ task }) => task.state === 'succeeded') ? ExitCode.Ok : ExitCode.Refused;
+        process.exitCode = deleted === 0 && tasks.every(({ task }) => task.state === 'succeeded') ? ExitCode.Ok : ExitCode.Refused;
         return targets;
       }
       if (stop.signal.aborted) throw new TwError('interrupted; the tasks go on', 130);

@@ -55,7 +55,8 @@ async function cancelOne(store: Store, id: number, graceMs: number, by: string, 
   // A live launcher records the end itself (with the exit status); wait for it, then step in.
   const deadline = Date.now() + (isAlive(task.launcher) ? LAUNCHER_MARGIN_MS : 0);
   for (;;) {
-    const now = store.get(id)!;
+    const now = store.get(id);
+    if (!now) throw new TwError(`task ${id} ended and was deleted meanwhile (history prune or clear)`, ExitCode.NoSuchTask);
     if (isTerminal(now.state)) return now;
     if (Date.now() >= deadline || !isAlive(task.launcher)) break;
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -1,12 +1,11 @@
-import { noSuchTask } from '../../core/errors.js';
 import { taskJson } from '../../core/json.js';
-import type { Task } from '../../core/task.js';
 import { livenessOf, reap } from '../../launcher/reap.js';
 import type { Store } from '../../store/store.js';
 import { parseId } from '../args.js';
 import type { Context } from '../context.js';
 import { storyLines, summaryLines } from '../describe-lines.js';
 import { colourOn } from '../format.js';
+import { fetchNamed } from '../named-tasks.js';
 
 export interface Options {
   nc?: boolean;
@@ -34,7 +33,7 @@ function render(store: Store, ids: number[], opts: Options, ctx: Context): void 
   const unsupervised = reap(store, now);
   // Tasks, messages and events from one snapshot: never a task whose story has moved on without it.
   const shown = store.snapshot(() => {
-    const tasks = fetch(store, ids).filter((t) => !opts.nc || t.state !== 'succeeded');
+    const tasks = fetchNamed(store, ids).filter((t) => !opts.nc || t.state !== 'succeeded');
     const story = opts.json || opts.showAll;
     return tasks.map((task) => ({ task, live: livenessOf(task, unsupervised, now), story: story ? { messages: store.messages(task.id), events: store.events(task.id) } : undefined }));
   });
@@ -45,15 +44,4 @@ function render(store: Store, ids: number[], opts: Options, ctx: Context): void 
   const lines = summaryLines(shown, colourOn(ctx.stdout, ctx.env));
   const out = opts.showAll ? lines.flatMap((line, i) => [line, ...storyLines(shown[i]!.story!.messages, shown[i]!.story!.events)]) : lines;
   if (out.length) ctx.stdout.write(`${out.join('\n')}\n`);
-}
-
-/** The named tasks in the order named (exit 4 for an unknown one), or every task. */
-export function fetch(store: Store, ids: number[]): Task[] {
-  if (ids.length === 0) return store.find({});
-  const found = new Map(store.find({ ids }).map((t) => [t.id, t]));
-  return ids.map((id) => {
-    const task = found.get(id);
-    if (!task) throw noSuchTask(id);
-    return task;
-  });
 }

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
 import { usageError } from '../../core/errors.js';
@@ -66,10 +66,32 @@ async function removeHistory(rule: PruneRule, name: string | undefined, ctx: Con
   const { deleted, files } = store.prune(rule, name);
   // Only files tw made beside the store; a path the user named is theirs to keep.
   const home = dirname(store.path);
+  let kept = 0;
   for (const file of files) {
     const rel = relative(home, file);
     if (rel.startsWith('..') || isAbsolute(rel) || !['logs', 'feedback'].includes(rel.split('/')[0]!)) continue;
-    rmSync(join(home, rel), { force: true });
+    if (!removeOwnFile(home, rel)) kept++;
   }
   ctx.stdout.write(`deleted ${deleted} task${deleted === 1 ? '' : 's'}\n`);
+  if (kept) ctx.stderr.write(`tw: warning: left ${kept} file${kept === 1 ? '' : 's'} in place that tw did not make as they are now (a folder, a link, another owner's)\n`);
+}
+
+/**
+ * Removes `home/rel` only if it is what tw made there: a plain file of ours in
+ * a real folder of ours (never through a link, never a folder). Says whether
+ * it is gone.
+ */
+function removeOwnFile(home: string, rel: string): boolean {
+  const uid = process.getuid?.() ?? -1;
+  try {
+    const folder = lstatSync(join(home, dirname(rel)));
+    if (!folder.isDirectory() || folder.uid !== uid) return false;
+    const file = lstatSync(join(home, rel), { throwIfNoEntry: false });
+    if (!file) return true;
+    if (!file.isFile() || file.uid !== uid) return false;
+    unlinkSync(join(home, rel));
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, statSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
-import { noSuchTask, TwError } from '../../core/errors.js';
+import { ExitCode, noSuchTask, TwError } from '../../core/errors.js';
 import { isTerminal } from '../../core/task.js';
 import { reap } from '../../launcher/reap.js';
 import { parseCount, parseId } from '../args.js';
@@ -23,9 +23,21 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
     offset = copy(path!, offset, ctx.stdout);
     return;
   }
-  // Follow: copy what is appended until the task is terminal, then the rest.
+  // Follow: copy what is appended until the task is terminal, then the rest. The log is read
+  // through one descriptor, held open: a prune that deletes it meanwhile loses none of its lines.
   let wake: (() => void) | null = null;
   let watcher: ReturnType<typeof watch> | null = null;
+  let log: { path: string; fd: number } | null = null;
+  const drain = (path: string | null): void => {
+    if (path && !log) {
+      try {
+        log = { path, fd: openSync(path, 'r') };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new TwError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code}`);
+      }
+    }
+    if (log) offset = copyFrom(log.fd, offset, ctx.stdout);
+  };
   try {
     if (path) watcher = watch(dirname(path), () => wake?.());
   } catch {
@@ -33,11 +45,11 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
   }
   try {
     for (;;) {
-      const now = store.get(id) ?? task;
-      const logPath = now.logPath;
-      if (logPath) offset = copy(logPath, offset, ctx.stdout);
+      const now = store.get(id);
+      drain(now?.logPath ?? path);
+      if (!now) throw new TwError(`task ${id} was deleted while followed (history prune or clear); its log ends here`, ExitCode.NoSuchTask);
       if (isTerminal(now.state)) {
-        if (logPath) copy(logPath, offset, ctx.stdout);
+        drain(now.logPath);
         return;
       }
       reap(store, ctx.now());
@@ -52,6 +64,7 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
     }
   } finally {
     watcher?.close();
+    if (log) closeSync((log as { fd: number }).fd);
   }
 }
 
@@ -94,14 +107,19 @@ function copy(path: string, offset: number, out: Output): number {
     throw new TwError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code}`);
   }
   try {
-    const buf = Buffer.alloc(CHUNK);
-    for (;;) {
-      const got = readSync(fd, buf, 0, CHUNK, offset);
-      if (got === 0) return offset;
-      out.write(buf.subarray(0, got));
-      offset += got;
-    }
+    return copyFrom(fd, offset, out);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Copies from an open file, from offset to its current end; returns the new offset. */
+function copyFrom(fd: number, offset: number, out: Output): number {
+  const buf = Buffer.alloc(CHUNK);
+  for (;;) {
+    const got = readSync(fd, buf, 0, CHUNK, offset);
+    if (got === 0) return offset;
+    out.write(buf.subarray(0, got));
+    offset += got;
   }
 }
