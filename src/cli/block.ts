@@ -16,7 +16,10 @@ const BAR = 24;
 /** Waits, and returns the ids waited for; the exit code says whether all succeeded. `quiet`: draw nothing. */
 export async function block(store: Store, ids: number[], quiet: boolean, ctx: Context): Promise<number[]> {
   reap(store, ctx.now());
-  let targets = ids.length ? fetchNamed(store, ids).map((t) => t.id) : store.find({ states: ACTIVE_STATES }).map((t) => t.id);
+  // No ids: every active task, but a plain `tw reserve` that waits for a `launch --id` nobody may ever run.
+  let targets = ids.length
+    ? fetchNamed(store, ids).map((t) => t.id)
+    : store.find({ states: ACTIVE_STATES }).filter((t) => t.state !== 'reserved' || t.launcher).map((t) => t.id);
   const live = !quiet && Boolean(ctx.stdout.isTTY);
   const colour = colourOn(ctx.stdout, ctx.env);
   const stop = new AbortController();

@@ -43,6 +43,7 @@ const COMMANDS: CommandSpec<Load>[] = [
       { flags: '--detach', description: 'run in the background; print the id and return at once' },
       { flags: '--log <path>', description: "where to save the child's output (default: beside the store)" },
       { flags: '--supervise', description: 'internal: the detached copy', hidden: true },
+      { flags: '--holder <pid:start>', description: 'internal: the tw that reserved the task for the detached copy', hidden: true },
     ],
     examples: [
       'tw launch -- sleep 2',

@@ -71,9 +71,10 @@ export class SqliteStore implements Store {
         const row = this.sql(`SELECT * FROM tasks WHERE name = ? AND state IN ${ACTIVE} ORDER BY id LIMIT 1`).get(task.name) as TaskRow | undefined;
         if (row) return { ok: false as const, conflict: taskFromRow(row) };
       }
+      const holder = task.holder ?? null;
       const id = Number(
-        this.sql(`INSERT INTO tasks (name, state, info, reserved_at) VALUES (?, 'reserved', ?, ?)`)
-          .run(task.name, JSON.stringify(task.info), at).lastInsertRowid,
+        this.sql(`INSERT INTO tasks (name, state, info, reserved_at, launcher_pid, launcher_start, boot_id) VALUES (?, 'reserved', ?, ?, ?, ?, ?)`)
+          .run(task.name, JSON.stringify(task.info), at, holder?.pid ?? null, holder?.startTicks ?? null, holder?.bootId ?? null).lastInsertRowid,
       );
       this.event(id, at, null, 'reserved', task.launch ? 'launched' : 'reserved');
       if (task.launch) this.applyPlan(id, task.launch);
@@ -81,13 +82,25 @@ export class SqliteStore implements Store {
     });
   }
 
-  claim(id: number, plan: LaunchPlan): ClaimResult {
+  claim(id: number, plan: LaunchPlan, heldBy?: ProcessRef): ClaimResult {
     return this.write(() => {
       const task = this.row(id);
-      if (!task || task.state !== 'reserved' || task.launcher) return { ok: false as const, task };
+      const held = task?.launcher;
+      if (!task || task.state !== 'reserved' || (held && !sameProcess(held, plan.launcher) && !(heldBy && sameProcess(held, heldBy)))) {
+        return { ok: false as const, task };
+      }
       this.applyPlan(id, plan);
       return { ok: true as const, task: this.row(id)! };
     });
+  }
+
+  handOver(id: number, from: ProcessRef | null, to: ProcessRef): boolean {
+    const set = `UPDATE tasks SET launcher_pid = ?, launcher_start = ?, boot_id = ? WHERE id = ? AND state = 'reserved'`;
+    return this.write(() =>
+      from
+        ? this.sql(`${set} AND launcher_pid = ? AND launcher_start = ?`).run(to.pid, to.startTicks, to.bootId, id, from.pid, from.startTicks).changes > 0
+        : this.sql(`${set} AND launcher_pid IS NULL`).run(to.pid, to.startTicks, to.bootId, id).changes > 0,
+    );
   }
 
   recordHeartbeat(id: number, beat: Heartbeat): void {
@@ -243,6 +256,8 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 }
+
+const sameProcess = (a: ProcessRef, b: ProcessRef): boolean => a.pid === b.pid && a.startTicks === b.startTicks && a.bootId === b.bootId;
 
 function whereOf(f: TaskFilter & { terminal?: boolean }): { where: string; params: unknown[] } {
   const clauses: string[] = [];

@@ -31,6 +31,11 @@ export interface NewTask {
   unique: boolean;
   /** Reserve and claim in one step (`tw launch` without `--id`). */
   launch?: LaunchPlan;
+  /**
+   * The process that will start it (`launch --detach`): once it is gone with the task still
+   * reserved, the task is lost. A plain `tw reserve` has none, and waits for a `launch --id`.
+   */
+  holder?: ProcessRef;
 }
 
 export type ReserveResult = { ok: true; task: Task } | { ok: false; conflict: Task };
@@ -91,8 +96,16 @@ export interface NameStats {
 export interface Store {
   readonly path: string;
   reserve(task: NewTask, at: number): ReserveResult;
-  /** Takes a reserved task for a launcher; any other state is refused. */
-  claim(id: number, plan: LaunchPlan): ClaimResult;
+  /**
+   * Takes a reserved task for a launcher; any other state is refused, and so is a reserved task
+   * another process holds (but `heldBy`, the holder that handed it to this launcher).
+   */
+  claim(id: number, plan: LaunchPlan, heldBy?: ProcessRef): ClaimResult;
+  /**
+   * A reserved task's holder (`from`; null: a task nobody holds) passes it on, to the copy of tw
+   * that will start it; false if it was claimed or taken meanwhile.
+   */
+  handOver(id: number, from: ProcessRef | null, to: ProcessRef): boolean;
   recordHeartbeat(id: number, beat: Heartbeat): void;
   recordEnd(id: number, end: End): EndResult;
   /** Marks a running task as cancel-requested (the launcher reads it when its child ends). */

@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
 import { ExitCode, noSuchTask, TwError, usageError } from '../../core/errors.js';
-import type { Task } from '../../core/task.js';
-import { processRef, readStat } from '../../launcher/proc.js';
+import type { ProcessRef, Task } from '../../core/task.js';
+import { bootId, processRef, readStat } from '../../launcher/proc.js';
 import { reap } from '../../launcher/reap.js';
 import type { FeedbackEnv } from '../../launcher/start.js';
 import { spawnProcess } from '../../launcher/spawn.js';
@@ -26,6 +26,7 @@ interface Options {
   detach?: boolean;
   log?: string;
   supervise?: boolean;
+  holder?: string;
 }
 
 export async function launch(opts: Options, argv: string[], ctx: Context): Promise<void> {
@@ -77,7 +78,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
     const now = ctx.now();
     const start = starting.ok ? { child: starting.ref, at: now } : undefined;
     const plan: LaunchPlan = { command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs, graceMs, logPath, feedbackPath, start };
-    task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, now);
+    task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, now, parseHolder(opts.holder));
   } catch (e) {
     abandon(starting);
     throw e;
@@ -86,6 +87,12 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   process.exitCode = starting.ok
     ? await supervise(store, task, starting, superviseOpts)
     : recordSpawnFailure(store, task, starting.exitCode, starting.why, superviseOpts);
+}
+
+/** `--holder PID:START`, the detaching tw that reserved the task for this copy. */
+function parseHolder(text: string | undefined): ProcessRef | undefined {
+  const m = text === undefined ? null : /^(\d+):(\d+)$/.exec(text);
+  return m ? { pid: Number(m[1]), startTicks: Number(m[2]), bootId: bootId() } : undefined;
 }
 
 const aroundId = ([before, after]: [string, string]): FeedbackEnv => ({ kind: 'around-id', before, after });
@@ -107,18 +114,18 @@ interface Want {
   id: number | undefined;
 }
 
-function claimOrReserve(store: Store, plan: LaunchPlan, want: Want, now: number): Task {
+function claimOrReserve(store: Store, plan: LaunchPlan, want: Want, now: number, heldBy: ProcessRef | undefined): Task {
   if (want.id === undefined) return reserveOrRefuse(store, want, plan, now);
-  const claimed = store.claim(want.id, plan);
+  const claimed = store.claim(want.id, plan, heldBy);
   if (!claimed.ok) refuseId(want.id, claimed.task);
   return claimed.task;
 }
 
 /** Reserves (and, with a plan, claims) a new task, or refuses as `--unique` says. */
-function reserveOrRefuse(store: Store, want: Want, plan: LaunchPlan | undefined, now: number): Task {
+function reserveOrRefuse(store: Store, want: Want, plan: LaunchPlan | undefined, now: number, holder?: ProcessRef): Task {
   // A task whose launcher died must not hold its name: notice it first.
   if (want.unique) reap(store, now);
-  const reserved = store.reserve({ name: want.name, info: want.info, unique: want.unique, launch: plan }, now);
+  const reserved = store.reserve({ name: want.name, info: want.info, unique: want.unique, launch: plan, holder }, now);
   if (!reserved.ok) throw new TwError(`task ${reserved.conflict.id} named '${want.name}' is already ${reserved.conflict.state}; not launching another`);
   return reserved.task;
 }
@@ -147,19 +154,23 @@ async function detach(
   want: Want & { logPath: string | null; argv: string[]; forward: string[] },
   ctx: Context,
 ): Promise<void> {
+  // The reservation is held by this process, then by the copy: whoever dies before the copy
+  // claims it leaves it to be noticed as lost, never reserved for good.
+  const self = processRef(process.pid);
+  if (!self) throw new TwError('cannot read /proc/self: tw needs Linux /proc');
   let id = want.id;
-  if (id === undefined) id = reserveOrRefuse(store, want, undefined, ctx.now()).id;
-  else {
-    const task = store.get(id);
-    if (!task || task.state !== 'reserved' || task.launcher) refuseId(id, task);
-  }
+  if (id === undefined) id = reserveOrRefuse(store, want, undefined, ctx.now(), self).id;
+  else if (!store.handOver(id, null, self)) refuseId(id, store.get(id));
   const logPath = want.logPath ?? defaultLogPath(ctx.storePath, id);
   mkdirSync(dirname(logPath), { recursive: true, mode: 0o700 });
   const log = openSync(logPath, 'a', 0o600);
   // The copy claims the reserved id and supervises as the foreground does; its own notes go to the log.
   const copy = await spawnProcess({
     file: process.execPath,
-    args: [...process.execArgv, process.argv[1]!, '--db', ctx.storePath, 'launch', '--supervise', '--id', String(id), ...want.forward, '--', ...want.argv],
+    args: [
+      ...process.execArgv, process.argv[1]!, '--db', ctx.storePath, 'launch', '--supervise', '--holder', `${self.pid}:${self.startTicks}`,
+      '--id', String(id), ...want.forward, '--', ...want.argv,
+    ],
     stdio: ['ignore', log, log],
     env: ctx.env,
     cwd: process.cwd(),
@@ -171,6 +182,8 @@ async function detach(
     store.recordEnd(id, { state: 'failed', at: ctx.now(), reason: why, exitCode: ExitCode.LaunchFailed, messages: [{ type: 'error', text: why }] });
     throw new TwError(why);
   }
+  const copyRef = processRef(copy.pid);
+  if (copyRef) store.handOver(id, self, copyRef); // false: the copy has claimed it already
   copy.unref();
   ctx.stdout.write(`${id}\n`);
 }
