@@ -22,6 +22,50 @@ describe('edges', { concurrency: 3 }, () => {
     assert.ok(ended!.durationMs! < 3000, `killed after ${ended!.durationMs} ms, not when the reader left`);
   });
 
+  test('the end is on record when the child ends, while a reader that never reads still holds the launcher', async (t) => {
+    const s = sandbox(t);
+    const pipeline = s.startShell('"$0" "$1" launch --timeout 1s --grace 1s -- yes | sleep 30', [NODE, BIN]);
+    const ended = await until(async () => {
+      const found = await task(s, 1);
+      return found && found.state !== 'running' ? found : null;
+    }, { what: 'the end on record', timeoutMs: 8000 });
+    assert.equal(ended.state, 'timed_out');
+    assert.equal(ended.signal, 'SIGTERM');
+    assert.equal(pipeline.exitCode, null, 'the pipeline is still held by its reader');
+    process.kill(-pipeline.pid!, 'SIGKILL');
+  });
+
+  test('descendants that left the group (setsid, set -m) are stopped before the end is recorded; a stranger with the same name is not', async (t) => {
+    const s = sandbox(t);
+    const marker = join(s.dir, 'pids');
+    // A look-alike outside any task: same command, no cookie.
+    const stranger = s.startShell('exec sleep 47', []);
+    const viaSetsid = await s.run(['launch', '--', 'sh', '-c', 'setsid sleep 47 & echo $! >> "$0"', marker]);
+    const viaSetM = await s.run(['launch', '--', 'bash', '-c', 'set -m; sleep 47 >/dev/null 2>&1 & echo $! >> "$0"', marker]);
+    assert.equal(viaSetsid.code, 0, viaSetsid.stderr);
+    assert.equal(viaSetM.code, 0, viaSetM.stderr);
+    const pids = readFileSync(marker, 'utf8').trim().split('\n').map(Number);
+    assert.equal(pids.length, 2);
+    for (const pid of pids) await until(() => !alive(pid), { what: `escaped pid ${pid} stopped`, timeoutMs: 3000 });
+    assert.ok(alive(stranger.pid!), 'a process that is not the task\'s was touched');
+    assert.deepEqual((await s.json(['list', '--all'])).map((task) => task.state), ['succeeded', 'succeeded']);
+  });
+
+  test('a launcher stopped (SIGSTOP) while tw cancel ends its task: resumed, it exits as the recorded cancel says, not 124', async (t) => {
+    const s = sandbox(t);
+    const launcher = s.start(['launch', '--timeout', '2s', '--', 'sleep', '30']);
+    const running = await until(async () => (await task(s, 1))?.pid, { what: 'the child running' });
+    process.kill(launcher.pid!, 'SIGSTOP');
+    const cancel = await s.run(['cancel', '--grace', '1s', '1']);
+    assert.equal(cancel.stdout, 'task 1: cancelled\n', cancel.stderr);
+    assert.equal(alive(running), false);
+    await new Promise((r) => setTimeout(r, 2500)); // the launcher's own timeout falls due while it is stopped
+    process.kill(launcher.pid!, 'SIGCONT');
+    const end = await launcher.ended;
+    assert.equal(end.code, 143, launcher.output.stderr);
+    assert.equal((await task(s, 1))?.state, 'cancelled');
+  });
+
   test('through a shell pipe to a fast reader and to one that keeps stalling: every byte, in order, in both and in the log', async (t) => {
     const s = sandbox(t);
     const data = randomBytes(3 * 1024 * 1024);
@@ -79,10 +123,11 @@ describe('edges', { concurrency: 3 }, () => {
     assert.equal(r.stdout, 'hi\n');
   });
 
-  test('a process outside the group holding the output does not keep the task open', async (t) => {
+  test('a process outside the group, without the task\'s cookie, holding the output does not keep the task open', async (t) => {
     const s = sandbox(t);
     const started = Date.now();
-    const r = await s.run(['launch', '--', 'sh', '-c', 'setsid sleep 5 & echo started']);
+    // `env -i`: it drops TW_TASK_ID and TW_DB, so tw cannot know it for the task's and leaves it be.
+    const r = await s.run(['launch', '--', 'sh', '-c', 'setsid env -i sleep 5 & echo started']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /still holds its output/);
     assert.ok(Date.now() - started < 4000, 'the launcher waited for the stranger');

@@ -61,7 +61,7 @@ test('a poll reads only the appended bytes', () => {
 test('changed is a heartbeat: size, mtime or identity', () => {
   const file = freshPath();
   const reader = new FeedbackReader(file);
-  assert.deepEqual(reader.poll(), { changed: false, exists: false, error: null });
+  assert.deepEqual(reader.poll(), { changed: false, exists: false, error: null, more: false });
   fs.writeFileSync(file, '[a]1\n');
   assert.equal(reader.poll().changed, true);
   assert.equal(reader.poll().changed, false);
@@ -108,8 +108,8 @@ test('a vanished file keeps its values and reports the change once', () => {
   const reader = new FeedbackReader(file);
   reader.poll();
   fs.unlinkSync(file);
-  assert.deepEqual(reader.poll(), { changed: true, exists: false, error: null });
-  assert.deepEqual(reader.poll(), { changed: false, exists: false, error: null });
+  assert.deepEqual(reader.poll(), { changed: true, exists: false, error: null, more: false });
+  assert.deepEqual(reader.poll(), { changed: false, exists: false, error: null, more: false });
   assert.deepEqual(reader.values, { a: '1' });
 });
 
@@ -217,3 +217,41 @@ test('property: after any appends, truncations and replacements the reader holds
     { numRuns: 150 },
   );
 });
+
+test('a big file is read in slices: each poll stops after a few MiB and says more; all of it parses the same', () => {
+  const file = freshPath();
+  const line = '[progress]1/2\n[step]a step of the job\n';
+  fs.writeFileSync(file, line.repeat(Math.ceil((20 * 1024 * 1024) / line.length)) + '[last]yes\n');
+  const reader = new FeedbackReader(file);
+  let polls = 1;
+  let result = reader.poll();
+  assert.equal(result.changed, true);
+  while (result.more) {
+    result = reader.poll();
+    assert.equal(result.changed, false, 'a slice of the same file is no new heartbeat');
+    polls++;
+  }
+  assert.ok(polls >= 4, `read in ${polls} polls`);
+  assert.deepEqual(reader.values, { progress: '1/2', step: 'a step of the job', last: 'yes' });
+});
+
+test('skipExisting: what the file held before is not read; what is appended is; a replaced file is read whole', () => {
+  const file = freshPath();
+  fs.writeFileSync(file, '[progress]99\n[old]yes\n');
+  const reader = new FeedbackReader(file);
+  reader.skipExisting();
+  assert.equal(reader.poll().changed, false);
+  assert.deepEqual(reader.values, {});
+  fs.appendFileSync(file, '[progress]1\n');
+  assert.equal(reader.poll().changed, true);
+  assert.deepEqual(reader.values, { progress: '1' });
+  fs.renameSync(writeTemp('[new]1\n'), file);
+  reader.poll();
+  assert.deepEqual(reader.values, { new: '1' });
+});
+
+function writeTemp(text: string): string {
+  const path = freshPath();
+  fs.writeFileSync(path, text);
+  return path;
+}

@@ -157,6 +157,18 @@ export class Sandbox {
     return child;
   }
 
+  /** `sh -c SCRIPT ARGS...` with this sandbox's environment, in a process group of its own ($0 is ARGS[0]); stopped by cleanup(). */
+  startShell(script: string, args: readonly string[]): Started {
+    this.launched = true;
+    const child = spawn('sh', ['-c', script, ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true }) as Started;
+    child.output = { stdout: '', stderr: '' };
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => (child.output.stdout += c));
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => (child.output.stderr += c));
+    child.ended = new Promise((res) => child.once('close', (code, signal) => res({ code, signal })));
+    this.started.push(child);
+    return child;
+  }
+
   /** Kills what this test started (launchers and the process groups of their children), removes the folder. */
   async cleanup(): Promise<void> {
     for (const child of this.started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

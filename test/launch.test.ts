@@ -2,7 +2,7 @@
 // timeouts, signals, lost launchers, --detach, messages and events.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -149,6 +149,7 @@ describe('tw launch', { concurrency: 4 }, () => {
 
   test('--log PATH: the output is saved there', async (t) => {
     const s = sandbox(t);
+    mkdirSync(join(s.dir, 'named'));
     const logPath = join(s.dir, 'named', 'job.log');
     assert.equal((await s.run(['launch', '--log', logPath, '--', 'echo', 'hello'])).code, 0);
     assert.equal(readFileSync(logPath, 'utf8'), 'hello\n');
@@ -237,6 +238,17 @@ describe('tw launch', { concurrency: 4 }, () => {
     assert.equal(task.feedbackPath, path);
     assert.deepEqual(task.feedback, { progress: '37%', phase: 'load' });
     assert.deepEqual(task.progress, { percent: 37 });
+  });
+
+  test('--feedback=PATH of a file that already holds values: those are not the task\'s, what it appends is', async (t) => {
+    const s = sandbox(t);
+    const path = join(s.dir, 'old-feedback.txt');
+    writeFileSync(path, '[progress]99%\n[stale]yes\n'.repeat(1000));
+    const r = await s.run(['launch', `--feedback=${path}`, '--', 'sh', '-c', 'echo "[progress]1/4" >> "$TW_FEEDBACK"']);
+    assert.equal(r.code, 0, r.stderr);
+    const task = await s.task(1);
+    assert.deepEqual(task.feedback, { progress: '1/4' });
+    assert.deepEqual(task.progress, { done: 1, total: 4 });
   });
 
   test('a timeout with feedback counts from the last heartbeat: a writer outlives it, a silent child does not', async (t) => {

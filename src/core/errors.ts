@@ -28,3 +28,26 @@ export class TwError extends Error {
 export const usageError = (message: string): TwError => new TwError(message, ExitCode.Usage);
 export const storeError = (message: string): TwError => new TwError(message, ExitCode.Store);
 export const noSuchTask = (id: number): TwError => new TwError(`no task ${id}`, ExitCode.NoSuchTask);
+
+const ERRNO_WORDS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+  ENXIO: 'no reader or device there',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EEXIST: 'already exists',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'name too long',
+};
+
+/** An fs error as words for a person (`no such file`), not an errno (`ENOENT`). */
+export function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (typeof code === 'string') return ERRNO_WORDS[code] ?? code;
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,6 +1,7 @@
 // The feedback file grammar as a pure, incremental byte parser. It never
-// touches fs, so the reader and the tests drive it with whatever chunks they
+// touches fs (node:buffer's isUtf8 is its only import), so the reader and the tests drive it with whatever chunks they
 // have, and any split of the same bytes yields the same state.
+import { isUtf8 } from 'node:buffer';
 import type { Feedback } from '../core/task.js';
 
 export { parseProgress } from './progress.js';
@@ -12,6 +13,7 @@ const NEWLINE = 0x0a;
 const CR = 0x0d;
 const NUL = 0x00;
 const HASH = 0x23;
+const OPEN = 0x5b; // [
 
 export interface ParserState {
   /** Insertion-ordered: a re-set key keeps its place, a removed one loses it. */
@@ -33,13 +35,50 @@ export function newParser(): ParserState {
 /** Consumes a chunk; cost is proportional to its length, earlier bytes are never rescanned. */
 export function feed(state: ParserState, chunk: Uint8Array): void {
   let start = 0;
-  while (start < chunk.length) {
-    const nl = chunk.indexOf(NEWLINE, start);
+  // The rest of a line begun in an earlier chunk.
+  if (state.pendingBytes > 0 || state.overlong) {
+    const nl = chunk.indexOf(NEWLINE);
     const end = nl === -1 ? chunk.length : nl;
-    if (!state.overlong) appendPending(state, chunk, start, end);
+    if (!state.overlong) appendPending(state, chunk, 0, end);
     if (nl === -1) return;
     endLine(state);
     start = nl + 1;
+  }
+  // Every whole line at once, then the start of the next.
+  const last = chunk.lastIndexOf(NEWLINE);
+  if (last >= start) {
+    feedLines(state, chunk, start, last);
+    start = last + 1;
+  }
+  if (start < chunk.length) appendPending(state, chunk, start, chunk.length);
+}
+
+/**
+ * Whole lines, chunk[start, end) (end at a newline). The usual case, text
+ * without NUL that is valid UTF-8, is decoded in one step and split as a
+ * string; otherwise each line is judged by its bytes.
+ */
+function feedLines(state: ParserState, chunk: Uint8Array, start: number, end: number): void {
+  const region = chunk.subarray(start, end);
+  if (region.indexOf(NUL) !== -1 || !isUtf8(region)) {
+    for (let at = start; at <= end; ) {
+      const nl = chunk.indexOf(NEWLINE, at);
+      const stop = nl === -1 || nl > end ? end : nl;
+      lineOfBytes(state, chunk.subarray(at, stop));
+      at = stop + 1;
+    }
+    return;
+  }
+  const text = Buffer.from(region.buffer, region.byteOffset, region.byteLength).toString('utf8');
+  for (let at = 0; at <= text.length; ) {
+    let nl = text.indexOf('\n', at);
+    if (nl === -1) nl = text.length;
+    let stop = nl;
+    if (stop > at && text.charCodeAt(stop - 1) === CR) stop--;
+    // A UTF-16 unit is at most 3 bytes of UTF-8: count bytes only for a line that may be too long.
+    if (stop > at && (stop - at) * 3 > MAX_LINE_BYTES && Buffer.byteLength(text.slice(at, stop), 'utf8') > MAX_LINE_BYTES) state.ignored += 1;
+    else if (stop > at && text.charCodeAt(at) !== HASH && !applyLineAt(state.values, text, at, stop)) state.ignored += 1;
+    at = nl + 1;
   }
 }
 
@@ -85,6 +124,11 @@ function endLine(state: ParserState): void {
   const line = joinPending(state);
   state.pending = [];
   state.pendingBytes = 0;
+  lineOfBytes(state, line);
+}
+
+/** One line (without its newline), judged from its bytes. */
+function lineOfBytes(state: ParserState, line: Uint8Array): void {
   const length = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
   if (length === 0) return;
   const bytes = line.subarray(0, length);
@@ -117,22 +161,26 @@ function joinPending(state: ParserState): Uint8Array {
 
 /** Applies one decoded, non-comment, non-empty line; false if it is not `[key]value`. */
 function applyLine(values: Map<string, string>, text: string): boolean {
-  if (!text.startsWith('[')) return false;
-  const close = text.indexOf(']');
-  if (close === -1) return false;
-  const key = text.slice(1, close);
-  const value = text.slice(close + 1);
-  if (key === '') {
-    if (value !== '') return false;
+  return applyLineAt(values, text, 0, text.length);
+}
+
+/** The same for the line text[start, end), without cutting it out first. */
+function applyLineAt(values: Map<string, string>, text: string, start: number, end: number): boolean {
+  if (text.charCodeAt(start) !== OPEN) return false;
+  const close = text.indexOf(']', start + 1);
+  if (close === -1 || close >= end) return false;
+  if (close === start + 1) {
+    if (close + 1 !== end) return false;
     values.clear();
     return true;
   }
-  if (!isKey(key)) return false;
-  if (value === '') values.delete(key);
-  else values.set(key, value);
+  const key = text.slice(start + 1, close);
+  // A key already held was checked when it was set.
+  if (!values.has(key) && !isKey(key)) return false;
+  if (close + 1 === end) values.delete(key);
+  else values.set(key, text.slice(close + 1, end));
   return true;
 }
 
-function isKey(key: string): boolean {
-  return !/^[0-9]/.test(key) && !/\s/u.test(key);
-}
+const NOT_A_KEY = /^[0-9]|\s/u;
+const isKey = (key: string): boolean => !NOT_A_KEY.test(key);

@@ -8,6 +8,12 @@ import { feed, finish, newParser, valuesOf, type ParserState } from './parser.js
 import { parseProgress } from './progress.js';
 
 const CHUNK_BYTES = 256 * 1024;
+/**
+ * The most one poll reads: parsing runs at 100 MB/s or more, so a slice holds
+ * the launcher's loop (its timers, signals, output) for a few tens of ms at
+ * most; a poll that stops short says so (`more`) and is called again.
+ */
+const SLICE_BYTES = 4 * 1024 * 1024;
 const SEAM_BYTES = 64;
 const EMPTY = Buffer.alloc(0);
 
@@ -18,6 +24,8 @@ export interface PollResult {
   exists: boolean;
   /** Why the file could not be read (values are then left as they were). */
   error: string | null;
+  /** Bytes wait past this poll's slice: poll again soon. */
+  more: boolean;
 }
 
 export class FeedbackReader {
@@ -35,8 +43,35 @@ export class FeedbackReader {
 
   /** Never throws: a missing, odd or unreadable file is reported, not raised. */
   poll(): PollResult {
-    if (this.finished) return { changed: false, exists: this.signature !== null, error: null };
+    if (this.finished) return { changed: false, exists: this.signature !== null, error: null, more: false };
     return this.read(false);
+  }
+
+  /**
+   * What the file holds now is not the task's (it was there before the start): begin after
+   * it. A file replaced or cut short later is read from its start, as always.
+   */
+  skipExisting(): void {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    } catch {
+      return; // not there yet: all it will hold is the task's
+    }
+    try {
+      const stat = fs.fstatSync(fd, { bigint: true });
+      if (!stat.isFile()) return;
+      this.identity = identityOf(stat);
+      this.signature = `${this.identity}:${stat.size}:${stat.mtimeNs}`;
+      this.offset = Number(stat.size);
+      const seam = Math.min(SEAM_BYTES, this.offset);
+      const tail = Buffer.alloc(seam);
+      this.seam = tail.subarray(0, fs.readSync(fd, tail, 0, seam, this.offset - seam));
+    } catch {
+      // unreadable: polls will say why
+    } finally {
+      closeQuietly(fd);
+    }
   }
 
   /**
@@ -44,7 +79,7 @@ export class FeedbackReader {
    * last line as a line. Later polls do nothing: the values are final.
    */
   finish(): PollResult {
-    if (this.finished) return { changed: false, exists: this.signature !== null, error: null };
+    if (this.finished) return { changed: false, exists: this.signature !== null, error: null, more: false };
     const result = this.read(true);
     finish(this.parser);
     this.finished = true;
@@ -76,13 +111,14 @@ export class FeedbackReader {
     const signature = `${identityOf(stat)}:${stat.size}:${stat.mtimeNs}`;
     const changed = signature !== this.signature;
     this.signature = signature;
-    return { changed, exists: true, error: this.readAppended(toEnd) };
+    const read = this.readAppended(toEnd);
+    return { changed, exists: true, error: typeof read === 'string' ? read : null, more: read === true };
   }
 
   private gone(error: string | null): PollResult {
     const changed = this.signature !== null;
     this.signature = null;
-    return { changed, exists: false, error };
+    return { changed, exists: false, error, more: false };
   }
 
   /**
@@ -97,8 +133,8 @@ export class FeedbackReader {
     return got !== again.length || !again.equals(this.seam);
   }
 
-  /** Returns an error message, or null once the new bytes are parsed. */
-  private readAppended(toEnd: boolean): string | null {
+  /** Returns an error message, or whether bytes are left past this slice. */
+  private readAppended(toEnd: boolean): string | boolean {
     let fd: number;
     try {
       // O_NONBLOCK: should a FIFO replace the file after the stat, open must not hang.
@@ -119,7 +155,8 @@ export class FeedbackReader {
       }
       // A poll stops at the size it saw, so a fast writer cannot keep it
       // reading forever; later bytes bring their own watcher event.
-      const limit = toEnd ? Number.MAX_SAFE_INTEGER : Number(stat.size);
+      const size = toEnd ? Number.MAX_SAFE_INTEGER : Number(stat.size);
+      const limit = toEnd ? size : Math.min(size, this.offset + SLICE_BYTES);
       while (this.offset < limit) {
         const want = Math.min(CHUNK_BYTES, limit - this.offset);
         const got = fs.readSync(fd, this.buffer, 0, want, this.offset);
@@ -129,7 +166,7 @@ export class FeedbackReader {
         this.offset += got;
         this.seam = Buffer.from(got >= SEAM_BYTES ? chunk.subarray(got - SEAM_BYTES) : Buffer.concat([this.seam, chunk]).subarray(-SEAM_BYTES));
       }
-      return null;
+      return this.offset < size;
     } catch (e) {
       return describe(e);
     } finally {

@@ -13,13 +13,17 @@ export class FeedbackWatch {
   private poller: NodeJS.Timeout;
   private pending: NodeJS.Timeout | null = null;
   private lastCheck = 0;
+  private slicing: NodeJS.Immediate | null = null;
+  private closed = false;
 
+  /** `reader`: made (and past what the file held before the start) before the child ran. */
   constructor(
-    path: string,
+    reader: FeedbackReader,
     pollMs: number,
     private readonly onBeat: (at: number) => void,
   ) {
-    this.reader = new FeedbackReader(path);
+    this.reader = reader;
+    const path = reader.path;
     const name = basename(path);
     try {
       this.watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
@@ -46,7 +50,17 @@ export class FeedbackWatch {
       return;
     }
     this.lastCheck = Date.now();
-    if (this.reader.poll().changed) this.onBeat(this.lastCheck);
+    this.read();
+  }
+
+  /** One slice of the file; the next, if the file holds more, once the loop has had a turn. */
+  private read(): void {
+    const result = this.reader.poll();
+    if (result.changed) this.onBeat(Date.now());
+    if (result.more && !this.closed) this.slicing ??= setImmediate(() => {
+      this.slicing = null;
+      this.read();
+    });
   }
 
   private stopWatching(): void {
@@ -57,8 +71,10 @@ export class FeedbackWatch {
   /** A last read, taking the unterminated last line too. */
   close(): void {
     this.stopWatching();
+    this.closed = true;
     clearInterval(this.poller);
     if (this.pending) clearTimeout(this.pending);
+    if (this.slicing) clearImmediate(this.slicing);
     this.reader.finish();
   }
 }

@@ -1,10 +1,12 @@
 // The launcher's one event loop: the child's exit, the feedback watcher, one
 // timer for the next deadline, and the signals sent to the launcher.
-import { mkdirSync } from 'node:fs';
+import { makeFolders } from '../core/files.js';
 import { dirname } from 'node:path';
-import { ExitCode, TwError } from '../core/errors.js';
+import { errnoText, ExitCode, TwError } from '../core/errors.js';
 import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } from '../core/task.js';
 import type { NewMessage, Store } from '../store/store.js';
+import { FeedbackReader } from '../feedback/reader.js';
+import { stopDescendants } from './escaped.js';
 import { Watchdog } from './watchdog.js';
 import { openChildIo, type ChildIo } from './io/index.js';
 import { findCommand, startGated, type FeedbackEnv, type Gate } from './start.js';
@@ -14,6 +16,9 @@ import { terminateGroup } from './terminate.js';
 const STACKTRACE_LINES = 20;
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const LEFTOVER_OUTPUT_MS = 500;
+const LEFTOVER_OUTPUT_MAX_MS = 5000;
+/** How long the end waits for the child's last output to be read, when nothing stalls it. */
+const FINAL_OUTPUT_MS = 100;
 const delay = (ms: number): Promise<false> => new Promise((resolve) => setTimeout(() => resolve(false), ms).unref());
 
 /** How the child is started: by startChild, before the store is open. */
@@ -91,15 +96,18 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   } catch (e) {
     for (const s of FORWARDED) process.off(s, dispatch);
     abandon(starting);
-    return recordSpawnFailure(store, task, ExitCode.LaunchFailed, `cannot write the log ${task.logPath}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, opts);
+    return recordSpawnFailure(store, task, ExitCode.LaunchFailed, e instanceof TwError ? e.message : `cannot write the log ${task.logPath}: ${errnoText(e)}`, opts);
   }
   if (task.feedbackPath) {
     try {
-      mkdirSync(dirname(task.feedbackPath), { recursive: true, mode: 0o700 });
+      makeFolders(dirname(task.feedbackPath));
     } catch (e) {
       opts.warn(`warning: cannot make the folder of the feedback file ${task.feedbackPath} (${(e as NodeJS.ErrnoException).code}); no heartbeat can arrive`);
     }
   }
+  // What the feedback file holds before the start is not this task's progress.
+  const feedback = task.feedbackPath ? new FeedbackReader(task.feedbackPath) : null;
+  feedback?.skipExisting();
   // The command runs from here on.
   gate.open(task.id);
   const startedAt = task.startedAt ?? Date.now();
@@ -117,7 +125,7 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   io.refillLater();
 
   const watchdog = new Watchdog({
-    feedbackPath: task.feedbackPath,
+    feedback,
     timeoutMs: task.timeoutMs,
     startedAt,
     writeHeartbeat: (beat) => record('a heartbeat', () => store.recordHeartbeat(task.id, beat)),
@@ -137,26 +145,21 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   onSignal = () => io.abandon();
   watchdog.stop();
   stdin?.stop();
-  // The leader is gone; leave none of its group behind.
+  // The leader is gone; leave none of its group behind, nor what left the group.
   await (termination ?? terminateGroup(ref, graceMs));
-  // A process outside the group (setsid) may still hold the output open: read it only a moment
-  // longer. A slow reader of ours is waited for, as any pipeline would.
-  while (!(await Promise.race([io.closed.then(() => true), delay(LEFTOVER_OUTPUT_MS)]))) {
-    if (io.writing) continue;
-    opts.warn(`warning: a process outside task ${task.id}'s group still holds its output; no longer reading it`);
-    io.stop();
-    break;
-  }
-  await io.done();
+  await stopDescendants(ref, task.id, store.path, graceMs, opts.warn);
+  // What the child wrote last is read at once, unless our own reader stalls: a moment for it
+  // (the stacktrace is its stderr's last lines), then the end is recorded, whatever our reader does.
+  await Promise.race([io.closed, delay(FINAL_OUTPUT_MS)]);
   const reader = watchdog.close();
-  for (const s of FORWARDED) process.off(s, dispatch);
 
-  const cancelRequested = record('the end', () => store.get(task.id)?.cancelRequestedAt != null) ?? false;
+  // A cancel counts only if it was asked for before the child ended by itself.
+  const cancelAt = record('the end', () => store.get(task.id)?.cancelRequestedAt) ?? null;
   const end: ChildEnd = {
     exitCode: code,
     signal,
     timedOut: stop?.why === 'timeout',
-    cancelled: stop?.why === 'signal' || cancelRequested,
+    cancelled: stop?.why === 'signal' || (cancelAt !== null && cancelAt <= endedAt),
   };
   const state = endState(end);
   const how = signal ? `killed by signal ${signalNumber(signal)} (${signal})` : `exited with code ${code}`;
@@ -168,7 +171,7 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
       ? { type: 'error', text: how, stacktrace: io.stderrTail(STACKTRACE_LINES) || null }
       : { type: 'notification', text: how },
   );
-  record('the end', () =>
+  const recorded = record('the end', () =>
     store.recordEnd(task.id, {
       state,
       at: endedAt,
@@ -181,7 +184,22 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
       messages,
     }),
   );
-  return launchExitCode(end, signalNumber);
+
+  // A process outside the group (setsid) may still hold the output open: read it only a moment
+  // longer. A slow reader of ours is waited for, as any pipeline would; the end is on record.
+  const patience = Date.now() + LEFTOVER_OUTPUT_MAX_MS;
+  while (!(await Promise.race([io.closed.then(() => true), delay(LEFTOVER_OUTPUT_MS)]))) {
+    // A slow reader of ours, or a slow machine (no holder seen: another user's would be unseen, hence the bound): wait on.
+    if (io.writing || (!io.heldElsewhere() && Date.now() < patience)) continue;
+    opts.warn(`warning: a process outside task ${task.id}'s group still holds its output; no longer reading it`);
+    io.stop();
+    break;
+  }
+  await io.done();
+  for (const s of FORWARDED) process.off(s, dispatch);
+  // Another process recorded the end first (a cancel while this launcher was stopped): exit as that end says.
+  const other = recorded && !recorded.recorded ? recorded.task?.state : undefined;
+  return launchExitCode(other === undefined ? end : { ...end, timedOut: other === 'timed_out' }, signalNumber);
 }
 
 /** The child could not be started: the claimed task ends failed, with the exit code a launch gives for it. */

@@ -11,7 +11,7 @@ const HEARTBEAT_WRITE_MS = 1000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface WatchdogOptions {
-  feedbackPath: string | null;
+  feedback: FeedbackReader | null;
   timeoutMs: number | null;
   startedAt: number;
   writeHeartbeat(beat: Heartbeat): void;
@@ -29,7 +29,7 @@ export class Watchdog {
   constructor(private readonly o: WatchdogOptions) {
     this.lastBeat = o.startedAt;
     const pollMs = Math.min(1000, Math.max(50, (o.timeoutMs ?? 10_000) / 10));
-    this.watch = o.feedbackPath ? new FeedbackWatch(o.feedbackPath, pollMs, (at) => this.beat(at)) : null;
+    this.watch = o.feedback ? new FeedbackWatch(o.feedback, pollMs, (at) => this.beat(at)) : null;
     if (o.timeoutMs) this.arm(o.timeoutMs);
   }
 

@@ -1,11 +1,12 @@
 // Opening the store: folder and file created private on first use, schema
 // checked and migrated, and every SQLite failure turned into one line, exit 3.
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { makeFolders } from '../core/files.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { storeError, TwError } from '../core/errors.js';
+import { errnoText, storeError, TwError } from '../core/errors.js';
 import { sleepSync } from '../core/sleep.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -34,14 +35,14 @@ export function openStore(path: string): Store {
   // The usual case: the store is there. Else it is created; `wx` settles a race for a new store.
   if (checkHeader(path)) return openExisting(path);
   try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeFolders(dirname(path));
     closeSync(openSync(path, 'wx', 0o600));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
       checkHeader(path);
       return openExisting(path);
     }
-    throw storeError(`cannot create the store ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw storeError(`cannot create the store ${path}: ${errnoText(e)}`);
   }
   return openExisting(path);
 }
@@ -55,7 +56,8 @@ const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 function checkHeader(path: string): boolean {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // O_NONBLOCK: a FIFO at the store's path must not wait for a writer.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // Nothing there (ENOTDIR too): the create says what is wrong; else SQLite's own open does (permissions, say).

@@ -4,6 +4,7 @@ import { ExitCode, TwError, usageError } from '../../core/errors.js';
 import { ACTIVE_STATES, isTerminal, type Task } from '../../core/task.js';
 import { isAlive } from '../../launcher/proc.js';
 import { reap } from '../../launcher/reap.js';
+import { stopDescendants } from '../../launcher/escaped.js';
 import { terminateGroup } from '../../launcher/terminate.js';
 import type { Store } from '../../store/store.js';
 import { parseId } from '../args.js';
@@ -51,7 +52,11 @@ async function cancelOne(store: Store, id: number, graceMs: number, by: string, 
     return endCancelled(store, id, by, ctx);
   }
   store.requestCancel(id, ctx.now(), { type: 'notification', text: `cancel requested by ${by}` });
-  if (task.child) await terminateGroup(task.child, graceMs);
+  if (task.child) {
+    await terminateGroup(task.child, graceMs);
+    // Without a launcher, nobody else will stop what left the group.
+    if (!isAlive(task.launcher)) await stopDescendants(task.child, id, store.path, graceMs, (m) => ctx.stderr.write(`tw: ${m}\n`));
+  }
   // A live launcher records the end itself (with the exit status); wait for it, then step in.
   const deadline = Date.now() + (isAlive(task.launcher) ? LAUNCHER_MARGIN_MS : 0);
   for (;;) {

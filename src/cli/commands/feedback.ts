@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { noSuchTask } from '../../core/errors.js';
-import { parseBuffer, parseProgress } from '../../feedback/parser.js';
+import { parseProgress } from '../../feedback/parser.js';
+import { parseFile } from '../../feedback/read-file.js';
 import { parseId } from '../args.js';
 import type { Context } from '../context.js';
 import { progressText, renderTable } from '../format.js';
@@ -14,7 +14,7 @@ export async function feedback(opts: { json?: boolean }, [idText]: string[], ctx
   let current = { values: task.feedback ?? {}, ignored: task.ignoredLines, source: 'store' as 'store' | 'file' };
   if (task.feedbackPath) {
     try {
-      current = { ...parseBuffer(readFileSync(task.feedbackPath)), source: 'file' };
+      current = { ...parseFile(task.feedbackPath), source: 'file' };
     } catch {
       // gone or unreadable: the last values recorded stand
     }

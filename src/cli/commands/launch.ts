@@ -1,4 +1,5 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { makeFolders, openLog } from '../../core/files.js';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
@@ -97,14 +98,9 @@ function parseHolder(text: string | undefined): ProcessRef | undefined {
 
 const aroundId = ([before, after]: [string, string]): FeedbackEnv => ({ kind: 'around-id', before, after });
 
-/** A log path the user named must be writable before any task is recorded. */
+/** A log path the user named must be a writable regular file, in a folder that exists, before any task is recorded. */
 function checkWritable(path: string): void {
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    closeSync(openSync(path, 'a', 0o600));
-  } catch (e) {
-    throw new TwError(`cannot write the log ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  closeSync(openLog(path));
 }
 
 interface Want {
@@ -162,8 +158,8 @@ async function detach(
   if (id === undefined) id = reserveOrRefuse(store, want, undefined, ctx.now(), self).id;
   else if (!store.handOver(id, null, self)) refuseId(id, store.get(id));
   const logPath = want.logPath ?? defaultLogPath(ctx.storePath, id);
-  mkdirSync(dirname(logPath), { recursive: true, mode: 0o700 });
-  const log = openSync(logPath, 'a', 0o600);
+  makeFolders(dirname(logPath));
+  const log = openLog(logPath);
   // The copy claims the reserved id and supervises as the foreground does; its own notes go to the log.
   const copy = await spawnProcess({
     file: process.execPath,

@@ -8,8 +8,9 @@
 // pool beside the store. A launch takes its own out of the pool by rename
 // (atomic: two launchers never get the same one); when the pool runs low, the
 // launch refills it once its child has started, off the critical path.
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeFolders } from '../../core/files.js';
 import { processExists } from '../proc.js';
 import { spawnProcess } from '../spawn.js';
 
@@ -65,7 +66,7 @@ export async function takeFifos(runDir: string, withStdin: boolean): Promise<Fif
   // Not enough: make the rest and a batch for the pool with one mkfifo.
   const rest = names.slice(got);
   try {
-    mkdirSync(pool, { recursive: true, mode: 0o700 });
+    makeFolders(pool);
     rest.forEach(unlink);
   } catch {
     return null;

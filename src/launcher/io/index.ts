@@ -5,6 +5,7 @@
 // only this: open before the spawn, spawned after it, attach once the task is
 // recorded, then closed, stop and done at the end.
 import { refillPool, openPipes, takeFifos, type ChildPipes } from './fifos.js';
+import { pipeHeldElsewhere } from './holders.js';
 import { OutputTee, throughs } from './tee.js';
 
 export interface ChildIo {
@@ -24,6 +25,8 @@ export interface ChildIo {
   readonly writing: boolean;
   /** Stops reading: a process outside the task's group holds its output. */
   stop(): void;
+  /** Some process other than this one still has the child's output pipes open for writing (or reading). */
+  heldElsewhere(): boolean;
   /** Drops what our own reader has not taken yet, and stops reading. */
   abandon(): void;
   /** Resolves once everything read is written and the log is closed. */
@@ -88,6 +91,10 @@ class PipedIo implements ChildIo {
 
   stop(): void {
     this.tee?.stopReading();
+  }
+
+  heldElsewhere(): boolean {
+    return pipeHeldElsewhere([this.pipes.stdout, this.pipes.stderr]);
   }
 
   abandon(): void {

@@ -3,8 +3,9 @@
 // own reader has no room (EAGAIN), the chunk waits and the child's pipe is not
 // read meanwhile: back-pressure holds the child back, memory stays flat however
 // much it prints, and the launcher's timers and signals keep working.
-import { closeSync, constants, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeFolders, openLog } from '../../core/files.js';
 import { sleepSync } from '../../core/sleep.js';
 import { PIPE_CHUNK, PipeReader } from './pipe-reader.js';
 
@@ -30,8 +31,8 @@ export class OutputTee {
     logPath: string,
     private readonly warn: (message: string) => void,
   ) {
-    mkdirSync(dirname(logPath), { recursive: true, mode: 0o700 });
-    this.logFd = openSync(logPath, 'a', 0o600);
+    makeFolders(dirname(logPath));
+    this.logFd = openLog(logPath);
   }
 
   /**

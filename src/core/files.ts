@@ -1,0 +1,48 @@
+// Making folders and opening files without hanging or spinning on what is
+// found there: node's recursive mkdirSync spins for good under /proc, and
+// opening a FIFO for writing waits for a reader that may never come.
+import { closeSync, constants, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { errnoText, TwError } from './errors.js';
+
+/** Makes `dir` and whatever of its parents is missing, each 0700, one level at a time. */
+export function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    const stat = statSync(d, { throwIfNoEntry: false });
+    if (stat) {
+      if (!stat.isDirectory()) throw Object.assign(new Error(`${d} is not a directory`), { code: 'ENOTDIR' });
+      break;
+    }
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/**
+ * Opens a log for appending, made 0600 if new: a regular file only (a FIFO, a
+ * device or a folder is refused at once, in words), in a folder that exists.
+ */
+export function openLog(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOCTTY, 0o600);
+  } catch (e) {
+    // ENXIO: a FIFO without a reader (O_NONBLOCK), which would otherwise have waited for one.
+    const why = (e as NodeJS.ErrnoException).code === 'ENXIO' ? 'a FIFO, not a regular file' : errnoText(e);
+    throw new TwError(`cannot write the log ${path}: ${why}`);
+  }
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    throw new TwError(`cannot write the log ${path}: ${stat.isFIFO() ? 'a FIFO' : stat.isDirectory() ? 'a directory' : 'a device or socket'}, not a regular file`);
+  }
+  return fd;
+}

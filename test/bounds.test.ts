@@ -1,0 +1,66 @@
+// Any path tw reads or writes is checked before it is used: a FIFO, a device,
+// a /proc path or a missing folder gets one line at once, never a hang, a
+// spin or unbounded memory (issue 13, 8).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { oneLineError, requireBuild, sandbox, type Sandbox } from './helpers.js';
+
+before(requireBuild);
+
+const fifo = (s: Sandbox, name: string): string => {
+  const path = join(s.dir, name);
+  execFileSync('mkfifo', [path]);
+  return path;
+};
+
+/** Runs tw, which must answer within 5 s (a hang fails the test) with `code` and one line. */
+async function refused(s: Sandbox, args: string[], code: number, pattern: RegExp): Promise<void> {
+  const r = await s.run(args, { timeoutMs: 5000 });
+  assert.equal(r.code, code, `tw ${args.join(' ')}: ${r.stderr}`);
+  assert.equal(oneLineError(r.stderr), null);
+  assert.match(r.stderr, pattern);
+}
+
+describe('paths that are not what they should be', { concurrency: true }, () => {
+  test('tw parse: a FIFO, /dev/zero, a link to it, a /proc file, a folder, nothing: exit 1 with one line each', async (t) => {
+    const s = sandbox(t);
+    const zero = join(s.dir, 'zero-link');
+    symlinkSync('/dev/zero', zero);
+    await refused(s, ['parse', fifo(s, 'fb.fifo')], 1, /a FIFO, not a regular file/);
+    await refused(s, ['parse', '/dev/zero'], 1, /a device, not a regular file/);
+    await refused(s, ['parse', zero], 1, /a device, not a regular file/);
+    await refused(s, ['parse', '/proc/self/status'], 1, /\/proc, \/sys/);
+    await refused(s, ['parse', s.dir], 1, /a directory, not a regular file/);
+    await refused(s, ['parse', join(s.dir, 'none.txt')], 1, /cannot read .*none\.txt: no such file$/m);
+  });
+
+  test('tw feedback of a task whose feedback path became a FIFO answers from the store at once', async (t) => {
+    const s = sandbox(t);
+    const path = join(s.dir, 'fb.txt');
+    assert.equal((await s.run(['launch', `--feedback=${path}`, '--', 'sh', '-c', 'echo "[progress]2/4" > "$TW_FEEDBACK"'])).code, 0);
+    rmSync(path);
+    execFileSync('mkfifo', [path]);
+    const r = await s.run(['feedback', '1', '--json'], { timeoutMs: 5000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).values, { progress: '2/4' });
+  });
+
+  test('--db: a FIFO, a device, a path under /proc: exit 3 with one line, at once', async (t) => {
+    const s = sandbox(t);
+    await refused(s, ['--db', fifo(s, 'db.fifo'), 'list'], 3, /not a tw store \(not a regular file\)/);
+    await refused(s, ['--db', '/dev/zero', 'list'], 3, /not a tw store/);
+    await refused(s, ['--db', '/proc/1/x/tw.db', 'list'], 3, /cannot create the store/);
+  });
+
+  test('--log: a FIFO, a folder, a path whose folder does not exist: exit 125 with one line, nothing made', async (t) => {
+    const s = sandbox(t);
+    mkdirSync(join(s.dir, 'logs-here'));
+    await refused(s, ['launch', '--log', fifo(s, 'log.fifo'), '--', 'true'], 125, /a FIFO, not a regular file/);
+    await refused(s, ['launch', '--log', join(s.dir, 'logs-here'), '--', 'true'], 125, /is a directory/);
+    await refused(s, ['launch', '--log', join(s.dir, 'no', 'such', 'x.log'), '--', 'true'], 125, /no such file/);
+    assert.deepEqual(await s.json(['list', '--all']), []);
+  });
+});
