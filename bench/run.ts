@@ -8,19 +8,20 @@
 //   BENCH_LATENCY_RUNS=N  describe --block latency samples (default 20, quick 8)
 //   BENCH_RUNNING=N    running tasks for the busy `tw list` (default 200)
 //   BENCH_HISTORY=N    terminal tasks for the history store (default 1000000)
-//   BENCH_ONLY=a,b     only these sections: startup, launch, idle, throughput, latency, busylist, history
+//   BENCH_ONLY=a,b     only these sections: startup, launch, idle, throughput, latency, busylist, history, parse
 //   BENCH_KEEP=1       keep the temporary folder
 //   BENCH_SUMMARY_JSON=FILE  also write the summary rows there (bench/versions.sh does)
 //
 // Under another node: scripts/with-node 24 npm run bench; every version in one
 // table: npm run bench:versions (bench/versions.sh).
-import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   alive,
   childEnv,
+  wallMs,
   CLK_TCK,
   cmdline,
   cpuMsPerRun,
@@ -71,6 +72,8 @@ const HISTORY = num('BENCH_HISTORY', 1_000_000);
 const STARTUP_HISTORY = 100_000;
 const THROUGHPUT_BYTES = 100_000_000;
 const THROUGHPUT_RUNS = QUICK ? 3 : 5;
+const PARSE_BYTES = 100_000_000;
+const SIGNAL_RUNS = QUICK ? 3 : 7;
 /** tw's relay against C tee doing the same work: at least round 1's low figure. */
 const TEE_TARGET = 0.4;
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean));
@@ -398,6 +401,66 @@ async function throughput(): Promise<void> {
   record('throughput', 'launcher peak RssAnon while piping', fmtMiB(peakAnon), 'bounded', null);
 }
 
+// ---------------------------------------------------------------- 8. feedback parsing (issue 13)
+
+/** 100 MB of short feedback lines, made once. */
+function bigFeedback(): string {
+  const path = join(DIR, 'parse', 'big.txt');
+  mkdirSync(join(DIR, 'parse'), { recursive: true });
+  const fd = openSync(path, 'w');
+  const block: string[] = [];
+  for (let i = 0; i < 20_000; i++) block.push(i % 2 ? `[progress]${i % 100}/100\n` : `[step]copying table ${i}\n`);
+  const chunk = Buffer.from(block.join(''));
+  for (let written = 0; written < PARSE_BYTES; written += chunk.length) writeSync(fd, chunk);
+  closeSync(fd);
+  return path;
+}
+
+async function parsing(): Promise<void> {
+  heading(`8. Feedback parsing: ${PARSE_BYTES / 1e6} MB of short lines (issue 13)`);
+  const file = bigFeedback();
+  const size = statSync(file).size;
+  const cmds: Cmd[] = [plainCmd('wc -l FILE', 'wc', ['-l', file]), twCmd('tw parse FILE', null, ['parse', file])];
+  const t = measure(cmds, Math.min(RUNS, 7), 1);
+  const mbps = (label: string): number => size / 1e6 / (median(t.get(label)!) / 1000);
+  console.log(table(['command', 'median', 'min', 'p90', 'n', 'cpu/run', 'MB/s'], cmds.map((c) => [c.label, ...timingCells(t.get(c.label)!, c.label), mbps(c.label).toFixed(0)])));
+  record('parse', `tw parse, ${(size / 1e6).toFixed(0)} MB of short lines (wc -l: ${mbps('wc -l FILE').toFixed(0)} MB/s)`, `${mbps('tw parse FILE').toFixed(0)} MB/s`, '>= 100 MB/s', mbps('tw parse FILE') >= 100);
+
+  // A launcher whose child has just appended 100 MB to its feedback file: SIGINT, while it reads them.
+  const store = storeIn('parse-signal');
+  runOk(twCmd('create', store, ['list']));
+  const samples: { kill: number; exit: number }[] = [];
+  for (let i = 0; i < SIGNAL_RUNS; i++) {
+    const done = join(DIR, 'parse', `appended-${i}`);
+    const fb = join(DIR, 'parse', `fb-${i}.txt`);
+    const launcher = start(twCmd('launch', store, ['launch', `--feedback=${fb}`, '--', 'sh', '-c', `cat "$0" >> "$TW_FEEDBACK"; echo $$ > "$1"; exec sleep 60`, file, done]), 'ignore');
+    spawned.set(launcher.child.pid!, TW);
+    const childPid = await until('the append done', () => {
+      try {
+        return Number(readFileSync(done, 'utf8')) || undefined;
+      } catch {
+        return undefined;
+      }
+    }, 30_000, 5);
+    const t0 = performance.now();
+    const t0Wall = wallMs();
+    process.kill(launcher.child.pid!, 'SIGINT');
+    await until('the child gone', () => (alive(childPid) ? undefined : true), 10_000, 1);
+    const kill = performance.now() - t0;
+    const end = await within(launcher.done, 30_000);
+    if (end === null) throw new Error('the launcher did not end after SIGINT');
+    samples.push({ kill, exit: end.endedAt - t0Wall });
+    spawned.delete(launcher.child.pid!);
+    rmSync(fb, { force: true });
+  }
+  const kills = samples.map((x) => x.kill);
+  const exits = samples.map((x) => x.exit);
+  console.log(`SIGINT -> child stopped, while the launcher reads the 100 MB it just appended: median ${fmtMs(median(kills))}, max ${fmtMs(quantile(kills, 1))} (${SIGNAL_RUNS} runs)`);
+  console.log(`SIGINT -> launcher exit (after its last read of the whole file, for the final values): median ${fmtMs(median(exits))}`);
+  record('parse', 'SIGINT to the launcher -> child stopped, reading 100 MB of feedback', fmtMs(median(kills)), '< 100 ms', median(kills) < 100);
+  record('parse', 'SIGINT -> launcher exit, after the last read', fmtMs(median(exits)), 'info', null);
+}
+
 // ---------------------------------------------------------------- 5. describe --block latency (issue 5)
 
 async function latency(): Promise<void> {
@@ -616,6 +679,7 @@ async function main(): Promise<void> {
     ['latency', latency],
     ['busylist', busyList],
     ['history', history],
+    ['parse', parsing],
   ];
   let failures = 0;
   for (const [name, fn] of sections) {

@@ -10,10 +10,10 @@ import { parseProgress } from './progress.js';
 const CHUNK_BYTES = 256 * 1024;
 /**
  * The most one poll reads: parsing runs at 100 MB/s or more, so a slice holds
- * the launcher's loop (its timers, signals, output) for a few tens of ms at
+ * the launcher's loop (its timers, signals, output) for about 10 ms at
  * most; a poll that stops short says so (`more`) and is called again.
  */
-const SLICE_BYTES = 4 * 1024 * 1024;
+const SLICE_BYTES = 1024 * 1024;
 const SEAM_BYTES = 64;
 const EMPTY = Buffer.alloc(0);
 
