@@ -4,8 +4,8 @@
 // so `tw --version` executes almost nothing. better-sqlite3's JavaScript is
 // bundled; its addon is loaded by path at run time (src/store/open.ts).
 //
-// Where node has module.enableCompileCache (22.1 and later), bin/tw.cjs keeps
-// V8's compiled code in dist/cache; the build warms it by running tw once.
+// bin/tw.cjs runs the bundle with V8's code cache, dist/main.cache, which the
+// build makes by running a launch once (see bin/tw.cjs).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,18 +33,16 @@ for (const name of readdirSync('.')) if (/^dist[-.]/.test(name)) rmSync(name, { 
 mkdirSync('dist', { recursive: true });
 writeFileSync(`dist/main.cjs.${process.pid}`, result.outputFiles[0].contents);
 renameSync(`dist/main.cjs.${process.pid}`, 'dist/main.cjs');
-rmSync('dist/cache', { recursive: true, force: true });
-warmCompileCache();
+rmSync('dist/cache', { recursive: true, force: true }); // node's compile cache, which builds made before
+makeCodeCache();
 
-/** Runs the new build in a store of its own, so that node writes its compile cache (where it has one). */
-function warmCompileCache() {
+/** Runs a launch of the new build in a store of its own, so that bin/tw.cjs writes V8's code cache. */
+function makeCodeCache() {
   const tmp = mkdtempSync(join(tmpdir(), 'tw-build-'));
-  const env = { ...process.env, TW_DB: join(tmp, 'tw.db') };
+  const env = { ...process.env, TW_DB: join(tmp, 'tw.db'), TW_BUILD_CODE_CACHE: '1' };
   delete env.NODE_OPTIONS;
   try {
-    for (const args of [['list'], ['launch', '--', 'true'], ['describe']]) {
-      spawnSync(process.execPath, ['bin/tw.cjs', ...args], { env, stdio: 'ignore' });
-    }
+    spawnSync(process.execPath, ['bin/tw.cjs', 'launch', '--', 'true'], { env, stdio: 'ignore', cwd: process.cwd() });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -8,6 +8,8 @@
 //      recorded start;
 //   3. bad input: the feedback reader fuzzed against the whole-file parse,
 //      bad ids, bad --info, bad --feedback paths, broken store files;
+//   2b. races: a reader that never reads, cancel and followers against
+//      prune, cancel against a natural end, 20 of each (5 when quick);
 //   4. long life: a task appending to its feedback file 100 times a second for
 //      BENCH_LIFE_S seconds (default 600), the launcher's RSS, CPU and bytes
 //      read sampled every STRESS_SAMPLE_S seconds (default 10).
@@ -31,6 +33,7 @@ const scale = {
   kills: QUICK ? 30 : 200,
   killConcurrency: QUICK ? 4 : 8,
   windows: QUICK ? 2 : 10,
+  races: QUICK ? 5 : 20,
   fuzzRuns: QUICK ? 200 : 2000,
   lifeS: num('BENCH_LIFE_S', QUICK ? 30 : 600),
   sampleS: num('STRESS_SAMPLE_S', QUICK ? 3 : 10),
@@ -123,6 +126,93 @@ let feedbackAppends = 0;
   } finally {
     T.killChildrenWith(wtag);
     await w.cleanup();
+  }
+}
+
+// ------------------------------------------------------------------ 2b. races (issue 13: 1, 3, 5, 10)
+{
+  const n = scale.races;
+  section(`races: ${n} of each: a reader that never reads, cancel against prune, followers against prune, cancel against a natural end`);
+  const s = new H.Sandbox();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const listAll = async () => JSON.parse(await s.ok(['list', '--all', '--json'])) as { id: number; state: string; exitCode: number | null; signal: string | null }[];
+  const oneLine = (stderr: string): boolean => H.oneLineError(stderr) === null;
+  try {
+    // 1. `tw launch --timeout 1s -- yes | sleep 20`: the end is on record while the reader still holds the launcher.
+    const stalled: string[] = [];
+    const ends: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const before = (await listAll()).length;
+      const pipe = s.startShell('"$0" "$1" launch --timeout 1s --grace 1s -- yes | sleep 20', [H.NODE, H.BIN]);
+      const t = Date.now();
+      try {
+        await H.until(async () => (await listAll()).length > before && (await listAll()).every((x) => x.state !== 'running'), { timeoutMs: 10_000, everyMs: 50, what: 'the end on record' });
+        ends.push(Date.now() - t);
+      } catch (e) {
+        stalled.push((e as Error).message);
+      }
+      process.kill(-pipe.pid!, 'SIGKILL');
+    }
+    tasksLaunched += n;
+    ends.sort((a, b) => a - b);
+    say(`1. stalled reader: end on record in ${ends.length}/${n} runs, median ${ends[Math.floor(ends.length / 2)] ?? '-'} ms after the launch (timeout 1 s)`);
+    check('races 1: the end is recorded when the child ends, whatever the reader does', `${ends.length}/${n}`, stalled);
+
+    // 3. cancel of an ended task while a prune deletes it: exit 1 or 4 with one line, never a crash.
+    const crashes: string[] = [];
+    const codes: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      const id = Number((await s.ok(['launch', '--detach', '--', 'true'])).trim());
+      await H.until(async () => (await listAll()).find((x) => x.id === id && x.state === 'succeeded'), { what: 'ended' });
+      const [cancel] = await Promise.all([s.run(['cancel', String(id)]), sleep(Math.random() * 20).then(() => s.run(['history', 'prune', '--keep', '0']))]);
+      codes[String(cancel.code)] = (codes[String(cancel.code)] ?? 0) + 1;
+      if (![1, 4].includes(cancel.code ?? -1) || !oneLine(cancel.stderr)) crashes.push(`exit ${cancel.code}: ${cancel.stderr.trim()}`);
+    }
+    tasksLaunched += n;
+    say(`3. cancel against prune: exit codes ${JSON.stringify(codes)}`);
+    check('races 3: cancel racing a prune ends with a clear outcome', `${n} races`, crashes);
+
+    // 5. describe --block and logs -f on tasks a prune deletes: they finish, with every line the log had.
+    const hung: string[] = [];
+    let linesKept = 0;
+    for (let i = 0; i < n; i++) {
+      const id = Number((await s.ok(['launch', '--detach', '--', 'sh', '-c', 'echo one; sleep 0.3; echo two'])).trim());
+      const follow = s.run(['logs', '-f', String(id)], { timeoutMs: 15_000 });
+      const block = s.run(['describe', '--block', String(id)], { timeoutMs: 15_000 });
+      await H.until(async () => (await listAll()).find((x) => x.id === id && x.state === 'succeeded'), { what: 'ended' });
+      await s.run(['history', 'prune', '--keep', '0']);
+      try {
+        const [f, b] = await Promise.all([follow, block]);
+        if (f.stdout === 'one\ntwo\n') linesKept++;
+        else hung.push(`logs -f printed ${JSON.stringify(f.stdout)}`);
+        if (![0, 4].includes(f.code ?? -1)) hung.push(`logs -f exit ${f.code}: ${f.stderr.trim()}`);
+        if (![0, 1].includes(b.code ?? -1)) hung.push(`describe --block exit ${b.code}: ${b.stderr.trim()}`);
+      } catch (e) {
+        hung.push((e as Error).message);
+      }
+    }
+    tasksLaunched += n;
+    say(`5. followers against prune: logs -f printed every line ${linesKept}/${n}; problems ${hung.length}`);
+    check('races 5: followers finish when what they follow is pruned', `${n} races`, hung);
+
+    // 10. cancel fired around a natural exit 0: recorded succeeded, or cancelled by a signal, never cancelled with exit 0.
+    const wrong: string[] = [];
+    const outcomes: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      const id = Number((await s.ok(['launch', '--detach', '--', 'sleep', '0.2'])).trim());
+      await H.until(async () => (await listAll()).find((x) => x.id === id && x.state === 'running'), { what: 'running' });
+      await sleep(150 + Math.random() * 100);
+      await s.run(['cancel', '--grace', '1s', String(id)]);
+      const task = await H.until(async () => (await listAll()).find((x) => x.id === id && x.state !== 'running'), { what: 'ended' });
+      const k = `${task.state} ${task.signal ?? task.exitCode}`;
+      outcomes[k] = (outcomes[k] ?? 0) + 1;
+      if (task.state === 'cancelled' && task.exitCode === 0) wrong.push(`task ${id}: cancelled with exit code 0`);
+    }
+    tasksLaunched += n;
+    say(`10. cancel around a natural end: ${JSON.stringify(outcomes)}`);
+    check('races 10: a cancel never overwrites a natural end that came first', `${n} races`, wrong);
+  } finally {
+    await s.cleanup();
   }
 }
 

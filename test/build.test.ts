@@ -1,31 +1,53 @@
-// What `node build.mjs` leaves in dist/ and how bin/tw.cjs loads it: one
-// bundle, and node's compile cache where this node has one
-// (module.enableCompileCache, 22.1 and later). Both paths are run here, on
-// every node: the cache, and a node without the API (a preload removes it).
+// What `node build.mjs` leaves in dist/ and how bin/tw.cjs runs it: one
+// bundle, and V8's code cache made by this very node, which it must accept,
+// or every start pays for compiling tw again. Both of bin/tw.cjs's paths are
+// run: with the cache, and without one it can use (missing, made from
+// another source, made by another node).
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT, sandbox } from './helpers.js';
+import { Script } from 'node:vm';
+import { exec, NODE, ROOT, sandbox } from './helpers.js';
 
 const DIST = join(ROOT, 'dist');
-const hasCompileCache = typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 
-test('one bundle; the compile cache is in dist/cache where this node has one', () => {
-  assert.ok(existsSync(join(DIST, 'main.cjs')));
-  const cache = join(DIST, 'cache');
-  if (!hasCompileCache) return assert.equal(existsSync(cache), false, 'a cache made without the API');
-  const files = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  assert.ok(files.length > 0, 'the build warmed no cache');
+test('one bundle, and a code cache made from it that this node accepts', () => {
+  const source = readFileSync(join(DIST, 'main.cjs'));
+  const cache = readFileSync(join(DIST, 'main.cache'));
+  // The cache file: the source's length, the source, V8's data (see bin/tw.cjs).
+  const length = cache.readUInt32LE(0);
+  assert.ok(cache.subarray(4, 4 + length).equals(source), 'the code cache was made from another source');
+  const script = new Script(Module.wrap(source.toString('utf8')), { filename: join(DIST, 'main.cjs'), cachedData: cache.subarray(4 + length) });
+  assert.equal(script.cachedDataRejected, false, 'V8 rejects the code cache');
 });
 
-test('without enableCompileCache (node 20), tw runs all the same', async (t) => {
+test('without a cache it can use, tw runs all the same: missing, stale, or garbage', async (t) => {
   const box = sandbox(t);
-  const preload = join(box.dir, 'no-compile-cache.cjs');
-  writeFileSync(preload, "delete require('node:module').enableCompileCache;\n");
-  const nodeArgs = ['--require', preload];
-  assert.match(await box.ok(['--version'], { nodeArgs }), /^\d+\.\d+\.\d+\n$/);
-  assert.equal((await box.run(['launch', '--', 'sh', '-c', 'echo ran'], { nodeArgs })).stdout, 'ran\n');
-  assert.equal((await box.json(['list', '--all'], { nodeArgs })).length, 1);
+  const copy = join(box.dir, 'tw');
+  cpSync(join(ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
+  cpSync(DIST, join(copy, 'dist'), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+  const tw = (args: string[]) => exec(NODE, [join(copy, 'bin', 'tw.cjs'), ...args], { fullEnv: box.env() });
+  const cases: [string, () => void][] = [
+    ['missing', () => rmSync(join(copy, 'dist', 'main.cache'))],
+    ['made from another source of the same length', () => {
+      const main = join(copy, 'dist', 'main.cjs');
+      const source = readFileSync(main, 'utf8');
+      writeFileSync(main, source.replace('run a command and supervise it to its end', 'run a command and supervise it to ITS end'));
+      cpSync(join(DIST, 'main.cache'), join(copy, 'dist', 'main.cache'));
+    }],
+    ['garbage', () => writeFileSync(join(copy, 'dist', 'main.cache'), Buffer.from('not a cache at all'))],
+  ];
+  for (const [what, spoil] of cases) {
+    cpSync(DIST, join(copy, 'dist'), { recursive: true });
+    spoil();
+    const version = await tw(['--version']);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/, `${what}: ${version.stderr}`);
+    assert.equal((await tw(['launch', '--', 'sh', '-c', 'echo ran'])).stdout, 'ran\n', what);
+    if (what.startsWith('made from another source')) {
+      assert.match((await tw(['--help'])).stdout, /supervise it to ITS end/, 'the changed source ran, not the cached one');
+    }
+  }
 });

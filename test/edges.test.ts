@@ -51,6 +51,17 @@ describe('edges', { concurrency: 3 }, () => {
     assert.deepEqual((await s.json(['list', '--all'])).map((task) => task.state), ['succeeded', 'succeeded']);
   });
 
+  test('an unsupervised task past its timeout is shown OVERDUE in tw list (nobody enforces it); tw cancel stops it', async (t) => {
+    const s = sandbox(t);
+    const out = await s.ok(['launch', '--detach', '--timeout', '1s', '--', 'sleep', '30']);
+    const running = await until(async () => (await task(s, Number(out)))?.pid ? await task(s, Number(out)) : null, { what: 'running' });
+    process.kill(running.launcherPid!, 'SIGKILL');
+    const line = await until(async () => (await s.ok(['list'])).split('\n').find((l) => /unsupervised.*OVERDUE/.test(l)), { what: 'OVERDUE shown', timeoutMs: 8000 });
+    assert.match(line, /1s OVERDUE/);
+    assert.equal((await s.run(['cancel', '--grace', '1s', String(running.id)])).code, 0);
+    assert.equal(alive(running.pid!), false);
+  });
+
   test('a launcher stopped (SIGSTOP) while tw cancel ends its task: resumed, it exits as the recorded cancel says, not 124', async (t) => {
     const s = sandbox(t);
     const launcher = s.start(['launch', '--timeout', '2s', '--', 'sleep', '30']);
@@ -127,7 +138,8 @@ describe('edges', { concurrency: 3 }, () => {
     const s = sandbox(t);
     const started = Date.now();
     // `env -i`: it drops TW_TASK_ID and TW_DB, so tw cannot know it for the task's and leaves it be.
-    const r = await s.run(['launch', '--', 'sh', '-c', 'setsid env -i sleep 5 & echo started']);
+    // (The child waits until `env -i` has run: before that, the cookie is still there, and tw rightly stops it.)
+    const r = await s.run(['launch', '--', 'sh', '-c', 'setsid env -i sleep 5 & while grep -q TW_TASK_ID /proc/$!/environ 2>/dev/null; do sleep 0.01; done; echo started']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /still holds its output/);
     assert.ok(Date.now() - started < 4000, 'the launcher waited for the stranger');

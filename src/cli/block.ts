@@ -2,9 +2,9 @@
 // with progress bars on a terminal, one plain line per change when piped.
 import { ExitCode, TwError } from '../core/errors.js';
 import { ACTIVE_STATES, durationMs, isTerminal, percentOf, type Liveness, type Task } from '../core/task.js';
-import { livenessOf, reap } from '../launcher/reap.js';
+import { asSeen, livenessOf, reap } from '../launcher/reap.js';
 import type { Store } from '../store/store.js';
-import type { Context } from './context.js';
+import { once, type Context } from './context.js';
 import { fetchNamed } from './named-tasks.js';
 import { summaryLines } from './describe-lines.js';
 import { colourOn, duration, paintState, stateText } from './format.js';
@@ -15,7 +15,8 @@ const BAR = 24;
 
 /** Waits, and returns the ids waited for; the exit code says whether all succeeded. `quiet`: draw nothing. */
 export async function block(store: Store, ids: number[], quiet: boolean, ctx: Context): Promise<number[]> {
-  reap(store, ctx.now());
+  const warn = once(ctx.warn); // the loop reaps again and again: say each thing once
+  reap(store, ctx.now(), warn);
   // No ids: every active task, but a plain `tw reserve` that waits for a `launch --id` nobody may ever run.
   let targets = ids.length
     ? fetchNamed(store, ids).map((t) => t.id)
@@ -34,7 +35,7 @@ export async function block(store: Store, ids: number[], quiet: boolean, ctx: Co
   try {
     for (;;) {
       const now = ctx.now();
-      const unsupervised = reap(store, now);
+      const seen = reap(store, now, warn);
       // A task deleted meanwhile (prune, clear) ends the wait for it, with a word; it cannot count as succeeded.
       const found = new Map(targets.length ? store.find({ ids: targets }).map((t) => [t.id, t]) : []);
       for (const id of targets.filter((t) => !found.has(t))) {
@@ -42,8 +43,9 @@ export async function block(store: Store, ids: number[], quiet: boolean, ctx: Co
         deleted++;
       }
       const tasks = targets.flatMap((id) => {
-        const task = found.get(id);
-        return task ? [{ task, live: livenessOf(task, unsupervised, now) }] : [];
+        const stored = found.get(id);
+        const task = stored && asSeen(stored, seen);
+        return task ? [{ task, live: livenessOf(task, seen, now) }] : [];
       });
       targets = tasks.map(({ task }) => task.id);
       const done = tasks.every(({ task }) => isTerminal(task.state));

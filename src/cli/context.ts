@@ -9,12 +9,15 @@ export interface Context {
   now(): number;
   stdout: Output;
   stderr: Output;
+  /** One line `tw: MESSAGE` on stderr. */
+  warn(message: string): void;
   env: NodeJS.ProcessEnv;
 }
 
 export function makeContext(dbFlag: string | undefined): Context {
   const storePath = resolveStorePath(dbFlag, process.env);
   let store: Store | undefined;
+  const stderr = fdOutput(2);
   return {
     storePath,
     async openStore() {
@@ -26,7 +29,17 @@ export function makeContext(dbFlag: string | undefined): Context {
     },
     now: () => Date.now(),
     stdout: fdOutput(1),
-    stderr: fdOutput(2),
+    stderr,
+    warn: (message) => stderr.write(`tw: ${message}\n`),
     env: process.env,
+  };
+}
+
+/** `warn`, but each message only the first time. */
+export function once(warn: (message: string) => void): (message: string) => void {
+  const said = new Set<string>();
+  return (message) => {
+    if (!said.has(message)) warn(message);
+    said.add(message);
   };
 }

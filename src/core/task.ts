@@ -97,6 +97,16 @@ export function liveness(task: Task, now: number): Liveness | null {
   return 'stalled';
 }
 
+/**
+ * A running task past its timeout: with a live launcher only for a moment (it
+ * kills at once); without one (unsupervised), for as long as nobody cancels it.
+ */
+export function overdue(task: Task, now: number): boolean {
+  if (task.state !== 'running' || !task.timeoutMs) return false;
+  const from = task.feedbackPath ? (task.lastHeartbeatAt ?? task.startedAt) : task.startedAt;
+  return from !== null && now - from >= task.timeoutMs;
+}
+
 export function durationMs(task: Task, now: number): number | null {
   if (task.startedAt === null) return null;
   return (task.endedAt ?? now) - task.startedAt;

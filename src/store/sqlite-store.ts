@@ -174,19 +174,22 @@ export class SqliteStore implements Store {
     return (this.sql('SELECT at, from_state, to_state, reason FROM events WHERE task_id = ? ORDER BY seq').all(id) as EventRow[]).map(eventFromRow);
   }
 
-  prune(rule: PruneRule, name?: string): PruneResult {
+  prune(rule: PruneRule, name?: string, beforeDelete: (files: string[]) => void = () => {}): PruneResult {
     const byName = name === undefined ? '' : 'AND name = ?';
     const nameParams = name === undefined ? [] : [name];
     const [select, selectParams] =
       'olderThan' in rule
-        ? [this.sql(`SELECT id FROM tasks WHERE ended_at IS NOT NULL AND ended_at < ? ${byName} LIMIT ${PRUNE_BATCH}`), [rule.olderThan, ...nameParams]]
-        : [this.sql(`SELECT id FROM tasks WHERE ended_at IS NOT NULL ${byName} ORDER BY ended_at DESC, id DESC LIMIT ${PRUNE_BATCH} OFFSET ?`), [...nameParams, Math.floor(rule.keep)]];
+        ? [this.sql(`SELECT id, log_path, feedback_path FROM tasks WHERE ended_at IS NOT NULL AND ended_at < ? ${byName} LIMIT ${PRUNE_BATCH}`), [rule.olderThan, ...nameParams]]
+        : [this.sql(`SELECT id, log_path, feedback_path FROM tasks WHERE ended_at IS NOT NULL ${byName} ORDER BY ended_at DESC, id DESC LIMIT ${PRUNE_BATCH} OFFSET ?`), [...nameParams, Math.floor(rule.keep)]];
     const remove = this.sql(`DELETE FROM tasks WHERE id = ? AND ended_at IS NOT NULL RETURNING log_path, feedback_path`);
     const result: PruneResult = { deleted: 0, files: [] };
     // Small batches, each its own transaction, so launchers never wait long for the lock.
+    type Doomed = { id: number; log_path: string | null; feedback_path: string | null };
     for (;;) {
+      const doomed = select.all(...selectParams) as Doomed[];
+      beforeDelete(doomed.flatMap((d) => [d.log_path, d.feedback_path].filter((f): f is string => f !== null)));
       const batch = this.write(() => {
-        const ids = select.pluck().all(...selectParams) as number[];
+        const ids = doomed.map((d) => d.id);
         for (const id of ids) {
           const gone = remove.get(id) as { log_path: string | null; feedback_path: string | null } | undefined;
           if (!gone) continue;
@@ -199,9 +202,14 @@ export class SqliteStore implements Store {
       if (batch < PRUNE_BATCH) break;
     }
     if (result.deleted > 0) {
-      // Give the freed pages back to the file system, then fold the WAL in and cut it back.
-      this.sql('PRAGMA incremental_vacuum').run();
-      this.sql('PRAGMA wal_checkpoint(TRUNCATE)').run();
+      // Give the freed pages back to the file system, then fold the WAL in and cut it back:
+      // a saving only, which a full disk may refuse; the tasks are deleted either way.
+      try {
+        this.sql('PRAGMA incremental_vacuum').run();
+        this.sql('PRAGMA wal_checkpoint(TRUNCATE)').run();
+      } catch {
+        // done again by the next prune
+      }
     }
     return result;
   }

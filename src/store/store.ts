@@ -117,7 +117,11 @@ export interface Store {
   history(filter: TaskFilter): Task[];
   messages(id: number): Message[];
   events(id: number): TaskEvent[];
-  prune(rule: PruneRule, name?: string): PruneResult;
+  /**
+   * Deletes terminal tasks by the rule, in small batches. `beforeDelete` gets each batch's files
+   * first: removing them frees room, so a prune works on a full disk (SQLite needs room to delete).
+   */
+  prune(rule: PruneRule, name?: string, beforeDelete?: (files: string[]) => void): PruneResult;
   stats(name: string | undefined, endedSince: number | undefined): NameStats[];
   /** Runs reads that must see one consistent state of the store (no write may land between them). */
   snapshot<T>(read: () => T): T;

@@ -24,7 +24,7 @@ export async function cancel(opts: Options, args: string[], ctx: Context): Promi
   const ids = args.map(parseId);
   const graceMs = parseDuration(opts.grace, '--grace');
   const store = await ctx.openStore();
-  reap(store, ctx.now());
+  reap(store, ctx.now(), ctx.warn);
   const targets = opts.name !== undefined ? store.find({ name: opts.name, states: ACTIVE_STATES }).map((t) => t.id) : ids;
   if (opts.name !== undefined && targets.length === 0) throw new TwError(`no active task named '${opts.name}'; nothing to cancel`);
   const by = `tw cancel (pid ${process.pid}, user ${safeUser()})`;

@@ -1,5 +1,5 @@
 import { taskJson } from '../../core/json.js';
-import { livenessOf, reap } from '../../launcher/reap.js';
+import { asSeen, livenessOf, reap } from '../../launcher/reap.js';
 import type { Store } from '../../store/store.js';
 import { parseId } from '../args.js';
 import type { Context } from '../context.js';
@@ -30,12 +30,12 @@ export async function describe(opts: Options, args: string[], ctx: Context): Pro
 
 function render(store: Store, ids: number[], opts: Options, ctx: Context): void {
   const now = ctx.now();
-  const unsupervised = reap(store, now);
+  const seen = reap(store, now, ctx.warn);
   // Tasks, messages and events from one snapshot: never a task whose story has moved on without it.
   const shown = store.snapshot(() => {
-    const tasks = fetchNamed(store, ids).filter((t) => !opts.nc || t.state !== 'succeeded');
+    const tasks = fetchNamed(store, ids).map((t) => asSeen(t, seen)).filter((t) => !opts.nc || t.state !== 'succeeded');
     const story = opts.json || opts.showAll;
-    return tasks.map((task) => ({ task, live: livenessOf(task, unsupervised, now), story: story ? { messages: store.messages(task.id), events: store.events(task.id) } : undefined }));
+    return tasks.map((task) => ({ task, live: livenessOf(task, seen, now), story: story ? { messages: store.messages(task.id), events: store.events(task.id) } : undefined }));
   });
   if (opts.json) {
     ctx.stdout.write(`${JSON.stringify(shown.map((s) => taskJson(s.task, s.live, now, s.story)))}\n`);

@@ -26,7 +26,7 @@ export async function history(opts: ListOptions, _args: string[], ctx: Context):
   const now = ctx.now();
   const endedSince = opts.since === undefined ? undefined : now - parseDuration(opts.since, '--since');
   const store = await ctx.openStore();
-  reap(store, now);
+  reap(store, now, ctx.warn);
   const tasks = store.history({ name: opts.name, states: states as TerminalState[], endedSince, limit: limit || undefined });
   if (opts.json) {
     ctx.stdout.write(`${JSON.stringify(tasks.map((t) => taskJson(t, null, now)))}\n`);
@@ -63,15 +63,18 @@ export async function clear(opts: { name?: string }, _args: string[], ctx: Conte
 
 async function removeHistory(rule: PruneRule, name: string | undefined, ctx: Context): Promise<void> {
   const store = await ctx.openStore();
-  const { deleted, files } = store.prune(rule, name);
-  // Only files tw made beside the store; a path the user named is theirs to keep.
+  // Only files tw made beside the store; a path the user named is theirs to keep. Each batch's
+  // files go before its rows: that frees room, and SQLite needs room to delete (a full disk).
   const home = dirname(store.path);
   let kept = 0;
-  for (const file of files) {
-    const rel = relative(home, file);
-    if (rel.startsWith('..') || isAbsolute(rel) || !['logs', 'feedback'].includes(rel.split('/')[0]!)) continue;
-    if (!removeOwnFile(home, rel)) kept++;
-  }
+  const removeFiles = (files: string[]): void => {
+    for (const file of files) {
+      const rel = relative(home, file);
+      if (rel.startsWith('..') || isAbsolute(rel) || !['logs', 'feedback'].includes(rel.split('/')[0]!)) continue;
+      if (!removeOwnFile(home, rel)) kept++;
+    }
+  };
+  const { deleted } = store.prune(rule, name, removeFiles);
   ctx.stdout.write(`deleted ${deleted} task${deleted === 1 ? '' : 's'}\n`);
   if (kept) ctx.stderr.write(`tw: warning: left ${kept} file${kept === 1 ? '' : 's'} in place that tw did not make as they are now (a folder, a link, another owner's)\n`);
 }

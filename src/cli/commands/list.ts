@@ -1,6 +1,6 @@
 import { taskJson } from '../../core/json.js';
-import { ACTIVE_STATES, durationMs } from '../../core/task.js';
-import { livenessOf, reap } from '../../launcher/reap.js';
+import { ACTIVE_STATES, durationMs, overdue } from '../../core/task.js';
+import { asSeen, livenessOf, reap } from '../../launcher/reap.js';
 import { groupUsage } from '../../launcher/usage.js';
 import { parseStates } from '../args.js';
 import type { Context } from '../context.js';
@@ -17,10 +17,10 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
   const states = parseStates(opts.state);
   const store = await ctx.openStore();
   const now = ctx.now();
-  const unsupervised = reap(store, now);
-  const tasks = store.find({ states: states.length ? states : opts.all ? undefined : ACTIVE_STATES, name: opts.name });
+  const seen = reap(store, now, ctx.warn);
+  const tasks = store.find({ states: states.length ? states : opts.all ? undefined : ACTIVE_STATES, name: opts.name }).map((t) => asSeen(t, seen));
   if (opts.json) {
-    ctx.stdout.write(`${JSON.stringify(tasks.map((t) => taskJson(t, livenessOf(t, unsupervised, now), now)))}\n`);
+    ctx.stdout.write(`${JSON.stringify(tasks.map((t) => taskJson(t, livenessOf(t, seen, now), now)))}\n`);
     return;
   }
   if (tasks.length === 0) {
@@ -35,7 +35,7 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
     return [
       String(t.id),
       t.name,
-      paintState(stateText(t, livenessOf(t, unsupervised, now)), colour),
+      paintState(stateText(t, livenessOf(t, seen, now)), colour),
       t.pid === null ? dash : String(t.pid),
       use ? use.cpuPercent.toFixed(1) : dash,
       use ? bytes(use.rssBytes) : dash,
@@ -43,7 +43,8 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
       duration(durationMs(t, now)),
       progressText(t.progress),
       beat,
-      duration(t.timeoutMs),
+      // Its launcher gone, nobody enforces the timeout: say so (tw cancel stops it).
+      seen.unsupervised.has(t.id) && overdue(t, now) ? `${duration(t.timeoutMs)} OVERDUE` : duration(t.timeoutMs),
       infoText(t),
     ];
   });

@@ -4,7 +4,7 @@ import { ExitCode, noSuchTask, TwError } from '../../core/errors.js';
 import { isTerminal } from '../../core/task.js';
 import { reap } from '../../launcher/reap.js';
 import { parseCount, parseId } from '../args.js';
-import type { Context } from '../context.js';
+import { once, type Context } from '../context.js';
 import type { Output } from '../output.js';
 
 const CHUNK = 64 * 1024;
@@ -23,6 +23,7 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
     offset = copy(path!, offset, ctx.stdout);
     return;
   }
+  const warn = once(ctx.warn); // reaped at every turn: say each thing once
   // Follow: copy what is appended until the task is terminal, then the rest. The log is read
   // through one descriptor, held open: a prune that deletes it meanwhile loses none of its lines.
   let wake: (() => void) | null = null;
@@ -52,7 +53,7 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
         drain(now.logPath);
         return;
       }
-      reap(store, ctx.now());
+      reap(store, ctx.now(), warn);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, FOLLOW_POLL_MS);
         wake = () => {

@@ -27,7 +27,7 @@ function summarise(s: NameStats) {
 export async function stats(opts: { name?: string; since?: string; json?: boolean }, _args: string[], ctx: Context): Promise<void> {
   const since = opts.since === undefined ? undefined : ctx.now() - parseDuration(opts.since, '--since');
   const store = await ctx.openStore();
-  reap(store, ctx.now());
+  reap(store, ctx.now(), ctx.warn);
   const rows = store.stats(opts.name, since).map(summarise);
   if (opts.json) {
     ctx.stdout.write(`${JSON.stringify(rows)}\n`);
