@@ -424,7 +424,7 @@ async function parsing(): Promise<void> {
   const t = measure(cmds, Math.min(RUNS, 7), 1);
   const mbps = (label: string): number => size / 1e6 / (median(t.get(label)!) / 1000);
   console.log(table(['command', 'median', 'min', 'p90', 'n', 'cpu/run', 'MB/s'], cmds.map((c) => [c.label, ...timingCells(t.get(c.label)!, c.label), mbps(c.label).toFixed(0)])));
-  record('parse', `tw parse, ${(size / 1e6).toFixed(0)} MB of short lines (wc -l: ${mbps('wc -l FILE').toFixed(0)} MB/s)`, `${mbps('tw parse FILE').toFixed(0)} MB/s`, '>= 100 MB/s', mbps('tw parse FILE') >= 100);
+  record('parse', 'tw parse, 100 MB of short lines', `${mbps('tw parse FILE').toFixed(0)} MB/s (wc -l: ${mbps('wc -l FILE').toFixed(0)} MB/s)`, '>= 100 MB/s', mbps('tw parse FILE') >= 100);
 
   // A launcher whose child has just appended 100 MB to its feedback file: SIGINT, while it reads them.
   const store = storeIn('parse-signal');
