@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import { once, type Context } from './context.js';
 import { fetchNamed } from './named-tasks.js';
 import { summaryLines } from './describe-lines.js';
+import { visible } from './escape.js';
 import { colourOn, duration, paintState, stateText } from './format.js';
 import { StoreWatch } from './store-watch.js';
 
@@ -39,7 +40,7 @@ export async function block(store: Store, ids: number[], quiet: boolean, ctx: Co
       // A task deleted meanwhile (prune, clear) ends the wait for it, with a word; it cannot count as succeeded.
       const found = new Map(targets.length ? store.find({ ids: targets }).map((t) => [t.id, t]) : []);
       for (const id of targets.filter((t) => !found.has(t))) {
-        ctx.stderr.write(`tw: task ${id} was deleted while waited on; how it ended is not known\n`);
+        ctx.warn(`task ${id} was deleted while waited on; how it ended is not known`);
         deleted++;
       }
       const tasks = targets.flatMap((id) => {
@@ -88,6 +89,6 @@ function liveLine(task: Task, live: Liveness | null, now: number, colour: boolea
   const state = stateText(task, live);
   const elapsed = duration(durationMs(task, now));
   const pctText = pct === null ? '    ' : `${Math.floor(pct).toString().padStart(3)}%`;
-  const head = `${String(task.id).padStart(6)}  ${task.name.slice(0, 20).padEnd(20)}  [${bar}] ${pctText}  ${elapsed.padStart(7)}  `;
+  const head = `${String(task.id).padStart(6)}  ${visible(task.name).slice(0, 20).padEnd(20)}  [${bar}] ${pctText}  ${elapsed.padStart(7)}  `;
   return `${head.slice(0, Math.max(0, columns - 1 - state.length))}${paintState(state, colour)}`;
 }

@@ -1,6 +1,7 @@
 // What every command gets from the entry: where the store is and how to open it.
 import { resolveStorePath } from '../store/location.js';
 import type { Store } from '../store/store.js';
+import { visible } from './escape.js';
 import { fdOutput, type Output } from './output.js';
 
 export interface Context {
@@ -30,7 +31,7 @@ export function makeContext(dbFlag: string | undefined): Context {
     now: () => Date.now(),
     stdout: fdOutput(1),
     stderr,
-    warn: (message) => stderr.write(`tw: ${message}\n`),
+    warn: (message) => stderr.write(`tw: ${visible(message)}\n`),
     env: process.env,
   };
 }

@@ -1,6 +1,7 @@
 // vp-describe-task's summary lines and the story under --show-all.
 import { formatInstant } from '../core/duration.js';
 import type { Liveness, Message, Task, TaskEvent } from '../core/task.js';
+import { visible, visibleLines } from './escape.js';
 import { paintState, progressText, stateText } from './format.js';
 
 const lastUpdated = (t: Task): number => Math.max(t.reservedAt, t.startedAt ?? 0, t.lastHeartbeatAt ?? 0, t.endedAt ?? 0);
@@ -9,7 +10,7 @@ const lastUpdated = (t: Task): number => Math.max(t.reservedAt, t.startedAt ?? 0
 export function summaryLines(tasks: { task: Task; live: Liveness | null }[], colour: boolean): string[] {
   const cells = tasks.map(({ task, live }) => [
     `Task: ${task.id}`,
-    `Name: ${task.name}`,
+    `Name: ${visible(task.name)}`,
     `State: ${stateText(task, live)}`,
     `Num: ${progressText(task.progress)}`,
     `LastUpdated: ${formatInstant(lastUpdated(task))}`,
@@ -21,7 +22,7 @@ export function summaryLines(tasks: { task: Task; live: Liveness | null }[], col
         const padded = i < widths.length ? cell.padEnd(widths[i]!) : cell;
         if (i !== 2) return padded;
         const state = stateText(tasks[row]!.task, tasks[row]!.live);
-        return padded.replace(state, paintState(state, colour));
+        return `State: ${paintState(state, colour)}${padded.slice(`State: ${state}`.length)}`;
       })
       .join('  '),
   );
@@ -32,14 +33,15 @@ const title = (type: string): string => type[0]!.toUpperCase() + type.slice(1);
 /** Every message and state event, in time order (events first on a tie: they cause the messages). */
 export function storyLines(messages: Message[], events: TaskEvent[]): string[] {
   const entries = [
-    ...events.map((e, i) => ({ at: e.at, order: 0, i, lines: [`  Event - ${formatInstant(e.at)}: ${e.from ?? 'new'} -> ${e.to} (${e.reason})`] })),
+    ...events.map((e, i) => ({ at: e.at, order: 0, i, lines: [`  Event - ${formatInstant(e.at)}: ${e.from ?? 'new'} -> ${e.to} (${visible(e.reason)})`] })),
     ...messages.map((m, i) => ({
       at: m.at,
       order: 1,
       i,
       lines: [
-        `  ${title(m.type)} - ${formatInstant(m.at)}: ${m.text}`,
-        ...(m.stacktrace ? ['    Stacktrace:', ...m.stacktrace.split('\n').map((l) => `      ${l}`)] : []),
+        // A multi-line message keeps its lines, each indented under the first.
+        ...visibleLines(m.text).map((line, n) => (n === 0 ? `  ${title(m.type)} - ${formatInstant(m.at)}: ${line}` : `      ${line}`)),
+        ...(m.stacktrace ? ['    Stacktrace:', ...visibleLines(m.stacktrace).map((l) => `      ${l}`)] : []),
       ],
     })),
   ];

@@ -1,6 +1,7 @@
 // Human output: aligned tables, the contract's time and duration forms,
 // colour only on a terminal without NO_COLOR.
 import { formatDuration, formatInstant } from '../core/duration.js';
+import { visible } from './escape.js';
 import type { Output } from './output.js';
 import { percentOf, type Liveness, type Progress, type Task } from '../core/task.js';
 
@@ -15,20 +16,24 @@ export function paintState(text: string, colour: boolean): string {
   return colour && code ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 
-const ANSI = /\x1b\[[0-9;]*m/g;
-const CONTROL = /[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f]/g;
-const width = (cell: string): number => cell.replace(ANSI, '').length;
-
 /**
- * An aligned, borderless table, columns two spaces apart. Our own: cli-table3
+ * An aligned, borderless table, columns two spaces apart, every cell made
+ * visible (escape.ts): a row never breaks, nothing reaches the terminal raw.
+ * `states`: the column of states, painted when `colour`. Our own: cli-table3
  * spent ~1.3 ms a row (270 ms for 200 tasks) where this costs microseconds.
  */
-export function renderTable(head: string[], rows: string[][]): string {
-  const clean = rows.map((row) => row.map((cell) => cell.replace(CONTROL, ' ')));
-  const widths = head.map((h, i) => Math.max(h.length, ...clean.map((row) => width(row[i] ?? ''))));
-  const line = (cells: string[]) =>
-    cells.map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat(widths[i]! - width(cell)))).join('  ').trimEnd();
-  return `${[line(head), ...clean.map(line)].join('\n')}\n`;
+export function renderTable(head: string[], rows: string[][], states?: { column: number; colour: boolean }): string {
+  const clean = rows.map((row) => row.map(visible));
+  const widths = head.map((h, i) => Math.max(h.length, ...clean.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[], painted: boolean) =>
+    cells
+      .map((cell, i) => {
+        const pad = i === cells.length - 1 ? '' : ' '.repeat(widths[i]! - cell.length);
+        return (painted && i === states?.column ? paintState(cell, states.colour) : cell) + pad;
+      })
+      .join('  ')
+      .trimEnd();
+  return `${[line(head, false), ...clean.map((row) => line(row, true))].join('\n')}\n`;
 }
 
 export const dash = '-';

@@ -46,3 +46,24 @@ export function openLog(path: string): number {
   }
   return fd;
 }
+
+/**
+ * Opens a file to read: null if there is none; a regular file only (a FIFO
+ * planted in its place would hang the read, a device never end). `what` names
+ * it in the error.
+ */
+export function openToRead(path: string, what: string): number | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new TwError(`cannot read ${what} ${path}: ${errnoText(e)}`);
+  }
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    throw new TwError(`cannot read ${what} ${path}: ${stat.isFIFO() ? 'a FIFO' : stat.isDirectory() ? 'a directory' : 'a device or socket'}, not a regular file`);
+  }
+  return fd;
+}

@@ -33,7 +33,7 @@ export async function cancel(opts: Options, args: string[], ctx: Context): Promi
   const results = await Promise.all(targets.map((id) => cancelOne(store, id, graceMs, by, ctx).catch((e: unknown) => e)));
   for (const [i, result] of results.entries()) {
     if (result instanceof TwError) {
-      ctx.stderr.write(`tw: ${result.message}\n`);
+      ctx.warn(result.message);
       worst = Math.max(worst, result.exitCode);
     } else if (result instanceof Error) {
       throw result;
@@ -55,7 +55,7 @@ async function cancelOne(store: Store, id: number, graceMs: number, by: string, 
   if (task.child) {
     await terminateGroup(task.child, graceMs);
     // Without a launcher, nobody else will stop what left the group.
-    if (!isAlive(task.launcher)) await stopDescendants(task.child, id, store.path, graceMs, (m) => ctx.stderr.write(`tw: ${m}\n`));
+    if (!isAlive(task.launcher)) await stopDescendants(task.child, id, store.path, graceMs, ctx.warn);
   }
   // A live launcher records the end itself (with the exit status); wait for it, then step in.
   const deadline = Date.now() + (isAlive(task.launcher) ? LAUNCHER_MARGIN_MS : 0);

@@ -8,7 +8,7 @@ import { reap } from '../../launcher/reap.js';
 import type { PruneRule } from '../../store/store.js';
 import { parseCount, parseStates } from '../args.js';
 import type { Context } from '../context.js';
-import { colourOn, duration, infoText, instant, paintState, renderTable } from '../format.js';
+import { colourOn, duration, infoText, instant, renderTable } from '../format.js';
 
 interface ListOptions {
   limit: string;
@@ -40,14 +40,14 @@ export async function history(opts: ListOptions, _args: string[], ctx: Context):
   const rows = tasks.map((t) => [
     String(t.id),
     t.name,
-    paintState(t.state, colour),
+    t.state,
     t.exitCode === null ? (t.signal ?? '-') : String(t.exitCode),
     instant(t.startedAt),
     instant(t.endedAt),
     duration(durationMs(t, now)),
     infoText(t),
   ]);
-  ctx.stdout.write(renderTable(['ID', 'NAME', 'STATE', 'EXIT', 'STARTED', 'ENDED', 'DURATION', 'INFO'], rows));
+  ctx.stdout.write(renderTable(['ID', 'NAME', 'STATE', 'EXIT', 'STARTED', 'ENDED', 'DURATION', 'INFO'], rows, { column: 2, colour }));
 }
 
 export async function prune(opts: { olderThan?: string; keep?: string; name?: string }, _args: string[], ctx: Context): Promise<void> {
@@ -76,7 +76,7 @@ async function removeHistory(rule: PruneRule, name: string | undefined, ctx: Con
   };
   const { deleted } = store.prune(rule, name, removeFiles);
   ctx.stdout.write(`deleted ${deleted} task${deleted === 1 ? '' : 's'}\n`);
-  if (kept) ctx.stderr.write(`tw: warning: left ${kept} file${kept === 1 ? '' : 's'} in place that tw did not make as they are now (a folder, a link, another owner's)\n`);
+  if (kept) ctx.warn(`warning: left ${kept} file${kept === 1 ? '' : 's'} in place that tw did not make as they are now (a folder, a link, another owner's)`);
 }
 
 /**

@@ -84,7 +84,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
     abandon(starting);
     throw e;
   }
-  const superviseOpts = { tee: !opts.supervise, warn: (message: string) => ctx.stderr.write(`tw: ${message}\n`) };
+  const superviseOpts = { tee: !opts.supervise, warn: ctx.warn };
   process.exitCode = starting.ok
     ? await supervise(store, task, starting, superviseOpts)
     : recordSpawnFailure(store, task, starting.exitCode, starting.why, superviseOpts);

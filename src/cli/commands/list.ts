@@ -4,7 +4,7 @@ import { asSeen, livenessOf, reap } from '../../launcher/reap.js';
 import { groupUsage } from '../../launcher/usage.js';
 import { parseStates } from '../args.js';
 import type { Context } from '../context.js';
-import { bytes, colourOn, dash, duration, infoText, instant, paintState, progressText, renderTable, stateText } from '../format.js';
+import { bytes, colourOn, dash, duration, infoText, instant, progressText, renderTable, stateText } from '../format.js';
 
 interface Options {
   all?: boolean;
@@ -35,7 +35,7 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
     return [
       String(t.id),
       t.name,
-      paintState(stateText(t, livenessOf(t, seen, now)), colour),
+      stateText(t, livenessOf(t, seen, now)),
       t.pid === null ? dash : String(t.pid),
       use ? use.cpuPercent.toFixed(1) : dash,
       use ? bytes(use.rssBytes) : dash,
@@ -48,5 +48,5 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
       infoText(t),
     ];
   });
-  ctx.stdout.write(renderTable(['ID', 'NAME', 'STATE', 'PID', 'CPU%', 'MEM', 'STARTED', 'DURATION', 'PROGRESS', 'HEARTBEAT', 'TIMEOUT', 'INFO'], rows));
+  ctx.stdout.write(renderTable(['ID', 'NAME', 'STATE', 'PID', 'CPU%', 'MEM', 'STARTED', 'DURATION', 'PROGRESS', 'HEARTBEAT', 'TIMEOUT', 'INFO'], rows, { column: 2, colour }));
 }

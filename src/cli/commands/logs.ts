@@ -1,6 +1,7 @@
-import { closeSync, openSync, readSync, statSync, watch } from 'node:fs';
+import { closeSync, fstatSync, readSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
 import { ExitCode, noSuchTask, TwError } from '../../core/errors.js';
+import { openToRead } from '../../core/files.js';
 import { isTerminal } from '../../core/task.js';
 import { reap } from '../../launcher/reap.js';
 import { parseCount, parseId } from '../args.js';
@@ -18,100 +19,72 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
   if (!task) throw noSuchTask(id);
   const path = task.logPath;
   if (!path && !opts.follow) throw new TwError(`task ${id} has no log (it never ran)`);
-  let offset = path ? startOffset(path, tail) : 0;
-  if (!opts.follow) {
-    offset = copy(path!, offset, ctx.stdout);
-    return;
-  }
-  const warn = once(ctx.warn); // reaped at every turn: say each thing once
-  // Follow: copy what is appended until the task is terminal, then the rest. The log is read
-  // through one descriptor, held open: a prune that deletes it meanwhile loses none of its lines.
-  let wake: (() => void) | null = null;
-  let watcher: ReturnType<typeof watch> | null = null;
-  let log: { path: string; fd: number } | null = null;
-  const drain = (path: string | null): void => {
-    if (path && !log) {
-      try {
-        log = { path, fd: openSync(path, 'r') };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new TwError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code}`);
-      }
+  // The log is read through one descriptor, held open: a prune that deletes it meanwhile loses none of its lines.
+  let fd = path ? openToRead(path, 'the log') : null;
+  let offset = fd === null ? 0 : startOffset(fd, tail);
+  try {
+    if (!opts.follow) {
+      if (fd === null) throw new TwError(`the log of task ${id}, ${path}, is gone (deleted)`);
+      offset = copyFrom(fd, offset, ctx.stdout);
+      return;
     }
-    if (log) offset = copyFrom(log.fd, offset, ctx.stdout);
-  };
-  try {
-    if (path) watcher = watch(dirname(path), () => wake?.());
-  } catch {
-    watcher = null;
-  }
-  try {
-    for (;;) {
-      const now = store.get(id);
-      drain(now?.logPath ?? path);
-      if (!now) throw new TwError(`task ${id} was deleted while followed (history prune or clear); its log ends here`, ExitCode.NoSuchTask);
-      if (isTerminal(now.state)) {
-        drain(now.logPath);
-        return;
+    // Follow: copy what is appended until the task is terminal, then the rest.
+    const warn = once(ctx.warn); // reaped at every turn: say each thing once
+    const drain = (logPath: string | null): void => {
+      if (logPath && fd === null) fd = openToRead(logPath, 'the log');
+      if (fd !== null) offset = copyFrom(fd, offset, ctx.stdout);
+    };
+    let wake: (() => void) | null = null;
+    let watcher: ReturnType<typeof watch> | null = null;
+    try {
+      if (path) watcher = watch(dirname(path), () => wake?.());
+    } catch {
+      watcher = null;
+    }
+    try {
+      for (;;) {
+        const now = store.get(id);
+        drain(now?.logPath ?? path);
+        if (!now) throw new TwError(`task ${id} was deleted while followed (history prune or clear); its log ends here`, ExitCode.NoSuchTask);
+        if (isTerminal(now.state)) {
+          drain(now.logPath);
+          return;
+        }
+        reap(store, ctx.now(), warn);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, FOLLOW_POLL_MS);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
       }
-      reap(store, ctx.now(), warn);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, FOLLOW_POLL_MS);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = null;
+    } finally {
+      watcher?.close();
     }
   } finally {
-    watcher?.close();
-    if (log) closeSync((log as { fd: number }).fd);
+    if (fd !== null) closeSync(fd);
   }
 }
 
 /** Where to start so that only the last `lines` lines are shown. */
-function startOffset(path: string, lines: number | null): number {
+function startOffset(fd: number, lines: number | null): number {
   if (lines === null) return 0;
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return 0;
-  }
-  try {
-    const size = statSync(path).size;
-    if (lines === 0) return size;
-    const buf = Buffer.alloc(CHUNK);
-    let seen = 0;
-    for (let pos = size; pos > 0; ) {
-      const len = Math.min(CHUNK, pos);
-      pos -= len;
-      readSync(fd, buf, 0, len, pos);
-      for (let i = len - 1; i >= 0; i--) {
-        // A final newline ends the last line; it does not start another.
-        if (buf[i] === 0x0a && pos + i !== size - 1 && ++seen === lines) return pos + i + 1;
-      }
+  const size = fstatSync(fd).size;
+  if (lines === 0) return size;
+  const buf = Buffer.alloc(CHUNK);
+  let seen = 0;
+  for (let pos = size; pos > 0; ) {
+    const len = Math.min(CHUNK, pos);
+    pos -= len;
+    readSync(fd, buf, 0, len, pos);
+    for (let i = len - 1; i >= 0; i--) {
+      // A final newline ends the last line; it does not start another.
+      if (buf[i] === 0x0a && pos + i !== size - 1 && ++seen === lines) return pos + i + 1;
     }
-    return 0;
-  } finally {
-    closeSync(fd);
   }
-}
-
-/** Copies the file from offset to its current end; returns the new offset. */
-function copy(path: string, offset: number, out: Output): number {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return offset;
-    throw new TwError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code}`);
-  }
-  try {
-    return copyFrom(fd, offset, out);
-  } finally {
-    closeSync(fd);
-  }
+  return 0;
 }
 
 /** Copies from an open file, from offset to its current end; returns the new offset. */
