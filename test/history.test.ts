@@ -28,8 +28,8 @@ async function runAll(s: Sandbox, runs: { name: string; ok: boolean; feedback?: 
   }
 }
 
-const logOf = (s: Sandbox, id: number): string => join(s.dir, 'state', 'logs', `${id}.log`);
-const feedbackOf = (s: Sandbox, id: number): string => join(s.dir, 'state', 'feedback', `${id}.txt`);
+const logOf = (s: Sandbox, id: number): string => join(`${s.db}.d`, 'logs', `${id}.log`);
+const feedbackOf = (s: Sandbox, id: number): string => join(`${s.db}.d`, 'feedback', `${id}.txt`);
 
 /** Rows left behind by a deleted task (messages and events must go with it). */
 function orphans(s: Sandbox): number {
@@ -173,8 +173,8 @@ describe('tw history, prune, clear, stats', { concurrency: true }, () => {
     const victim = join(s.dir, 'victim');
     mkdirSync(victim);
     writeFileSync(join(victim, '2.log'), 'keep\n');
-    renameSync(join(s.dir, 'state', 'logs'), join(s.dir, 'state', 'logs.real'));
-    symlinkSync(victim, join(s.dir, 'state', 'logs'));
+    renameSync(join(`${s.db}.d`, 'logs'), join(`${s.db}.d`, 'logs.real'));
+    symlinkSync(victim, join(`${s.db}.d`, 'logs'));
     const r = await s.run(['history', 'prune', '--keep', '0']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'deleted 2 tasks\n');

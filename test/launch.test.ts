@@ -140,7 +140,7 @@ describe('tw launch', { concurrency: 4 }, () => {
     assert.equal(r.stderr, 'to-err\n');
     const task = await s.task(1);
     assert.ok(task.logPath, 'a log path');
-    assert.equal(dirname(dirname(task.logPath)), dirname(s.db), 'the default log lives beside the store');
+    assert.equal(dirname(dirname(task.logPath)), `${s.db}.d`, 'the default log lives in the store\'s own folder');
     const log = readFileSync(task.logPath, 'utf8');
     for (const line of ['to-out', 'to-err', 'more-out']) assert.ok(log.includes(`${line}\n`), `log has ${line}: ${JSON.stringify(log)}`);
     assert.equal(statSync(task.logPath).mode & 0o777, 0o600, 'the log is private');
@@ -211,7 +211,7 @@ describe('tw launch', { concurrency: 4 }, () => {
     const task = await s.task(2);
     assert.ok(task.feedbackPath, 'a feedback path');
     assert.equal(fed.stdout, `id=2 db=${s.db} fb=${task.feedbackPath}\n`);
-    assert.equal(dirname(dirname(task.feedbackPath)), dirname(s.db), 'the generated feedback file lives beside the store');
+    assert.equal(dirname(dirname(task.feedbackPath)), `${s.db}.d`, 'the generated feedback file lives in the store\'s own folder');
     assert.equal(statSync(dirname(task.feedbackPath)).mode & 0o777, 0o700, 'the feedback folder is private');
     // A relative --db reaches the child as an absolute path.
     const rel = await s.run(['--db', 'rel/tw.db', 'launch', '--', ...show], { cwd: s.dir });
@@ -319,7 +319,7 @@ describe('tw launch', { concurrency: 4 }, () => {
     await until(() => readFileSync(`/proc/${running.pid}/cmdline`, 'utf8').startsWith('sleep\0'), { what: 'the command to run' });
     // While the store is open, SQLite's side files are as private as the store.
     for (const name of readdirSync(dirname(s.db)).filter((n) => n.startsWith('tw.db'))) {
-      assert.equal(statSync(join(dirname(s.db), name)).mode & 0o777, 0o600, `${name} mode`);
+      assert.equal(statSync(join(dirname(s.db), name)).mode & 0o777, name === 'tw.db.d' ? 0o700 : 0o600, `${name} mode`);
     }
     launcher.kill('SIGKILL');
     await launcher.ended;

@@ -2,7 +2,7 @@
 // file that is not (or no longer) a store it can use.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, test } from 'node:test';
 import { openKept } from '../src/store/statements.js';
@@ -73,7 +73,7 @@ async function assertRefused(s: Sandbox, db: string, mention: RegExp): Promise<v
 test('a file of random bytes: exit 3, one line, no stack trace', async (t) => {
   const s = sandbox(t);
   const db = join(s.dir, 'garbage.db');
-  writeFileSync(db, randomBytes(8192));
+  writeFileSync(db, randomBytes(8192), { mode: 0o600 });
   await assertRefused(s, db, /garbage\.db/);
 });
 
@@ -81,14 +81,14 @@ test('a truncated store (its first 100 bytes): exit 3, one line', async (t) => {
   const s = sandbox(t);
   await s.ok(['reserve']);
   const db = join(s.dir, 'truncated.db');
-  writeFileSync(db, readFileSync(s.db).subarray(0, 100));
+  writeFileSync(db, readFileSync(s.db).subarray(0, 100), { mode: 0o600 });
   await assertRefused(s, db, /corrupt|not a tw store/);
 });
 
 test('a zero-length file is a new store', async (t) => {
   const s = sandbox(t);
   const db = join(s.dir, 'empty.db');
-  writeFileSync(db, '');
+  writeFileSync(db, '', { mode: 0o600 });
   assert.equal((await s.ok(['--db', db, 'reserve'])).trim(), '1');
   assert.equal((await s.ok(['--db', db, 'reserve'])).trim(), '2');
 });
@@ -99,6 +99,7 @@ test("another program's SQLite file: exit 3, 'not a tw store', left untouched", 
   const other = openKept(db);
   other.exec("CREATE TABLE foo (x INTEGER); INSERT INTO foo VALUES (42)");
   other.close();
+  chmodSync(db, 0o600);
   await assertRefused(s, db, /not a tw store/);
   const check = openKept(db, { readonly: true });
   assert.deepEqual(check.prepare('SELECT name FROM sqlite_master').pluck().all(), ['foo']);
@@ -155,12 +156,13 @@ test('a store of schema 1 is upgraded in place, its tasks kept', async (t) => {
   // Put the file back to what schema 1 had: its index, its version.
   const db = openKept(s.db);
   db.exec('DROP INDEX tasks_name_stats; CREATE INDEX tasks_name_ended ON tasks (name, ended_at) WHERE ended_at IS NOT NULL');
+  db.exec('ALTER TABLE tasks DROP COLUMN log_offset; ALTER TABLE tasks DROP COLUMN log_end');
   db.pragma('user_version = 1');
   db.close();
   const stats = JSON.parse(await s.ok(['stats', '--name', 'old', '--json'])) as { runs: number }[];
   assert.equal(stats[0]?.runs, 1);
   const check = openKept(s.db, { readonly: true });
-  assert.equal(check.pragma('user_version', { simple: true }), 2);
+  assert.equal(check.pragma('user_version', { simple: true }), 3);
   const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'tasks_%'").pluck().all();
   assert.ok(indexes.includes('tasks_name_stats') && !indexes.includes('tasks_name_ended'), String(indexes));
   check.close();

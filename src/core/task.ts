@@ -60,6 +60,10 @@ export interface Task {
   feedback: Feedback | null;
   ignoredLines: number;
   logPath: string | null;
+  /** The task's own part of its log: from this byte (a log the user named may hold earlier runs) ... */
+  logOffset: number;
+  /** ... to this one, once it has ended (later runs may append); null: to the end. */
+  logEnd: number | null;
   feedbackPath: string | null;
   cancelRequestedAt: number | null;
 }

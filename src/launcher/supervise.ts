@@ -1,6 +1,8 @@
 // The launcher's one event loop: the child's exit, the feedback watcher, one
 // timer for the next deadline, and the signals sent to the launcher.
+import { statSync } from 'node:fs';
 import { makeFolders } from '../core/files.js';
+import { ownFileOf } from '../store/location.js';
 import { dirname } from 'node:path';
 import { errnoText, ExitCode, TwError } from '../core/errors.js';
 import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } from '../core/task.js';
@@ -196,6 +198,11 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
     break;
   }
   await io.done();
+  // A log the user named may get later runs' output: mark where this task's ends.
+  if (task.logOffset > 0 || ownFileOf(store.path, task.logPath!) === null) {
+    const size = statSync(task.logPath!, { throwIfNoEntry: false })?.size;
+    if (size !== undefined) record('the end of its log', () => store.recordLogEnd(task.id, size));
+  }
   for (const s of FORWARDED) process.off(s, dispatch);
   // Another process recorded the end first (a cancel while this launcher was stopped): exit as that end says.
   const other = recorded && !recorded.recorded ? recorded.task?.state : undefined;

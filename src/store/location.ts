@@ -1,5 +1,11 @@
+// Where a store and its files are. The store's own files (logs, generated
+// feedback files, the launcher's named pipes) live in a folder of its own
+// beside it, named from its file name (`tw.db` -> `tw.db.d/`), so that two
+// stores in one folder never share a file. Round 1 put them in `logs/`,
+// `feedback/` and `run/` beside the store; tasks recorded then keep their
+// paths, and are read and deleted where they are.
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** `--db`, else `$TW_DB`, else `$XDG_STATE_HOME/tw/tw.db`, else `~/.local/state/tw/tw.db`. */
 export function resolveStorePath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -10,9 +16,15 @@ export function resolveStorePath(flag: string | undefined, env: NodeJS.ProcessEn
   return resolve(stateHome, 'tw', 'tw.db');
 }
 
-/** Where a task's files live when the user names no path: beside the store. */
+/** The store's own folder. */
+export const ownFolder = (storePath: string): string => join(dirname(storePath), `${basename(storePath)}.d`);
+
+/** Where the launcher's named pipes are made (a private folder: see fifos.ts). */
+export const runFolder = (storePath: string): string => join(ownFolder(storePath), 'run');
+
+/** Where a task's files live when the user names no path. */
 export function defaultLogPath(storePath: string, id: number): string {
-  return join(dirname(storePath), 'logs', `${id}.log`);
+  return join(ownFolder(storePath), 'logs', `${id}.log`);
 }
 export function defaultFeedbackPath(storePath: string, id: number): string {
   const [before, after] = defaultFeedbackPathAround(storePath);
@@ -20,5 +32,20 @@ export function defaultFeedbackPath(storePath: string, id: number): string {
 }
 /** What comes before and after the id in a default feedback path (the child's gate builds it before the id is known to it). */
 export function defaultFeedbackPathAround(storePath: string): [string, string] {
-  return [join(dirname(storePath), 'feedback') + '/', '.txt'];
+  return [join(ownFolder(storePath), 'feedback') + '/', '.txt'];
+}
+
+/**
+ * Whether `path` is a file tw made for this store, and so may delete: in its
+ * own folder's logs/ or feedback/, or in round 1's beside the store. Relative
+ * to the store's folder, or null if not.
+ */
+export function ownFileOf(storePath: string, path: string): string | null {
+  const home = dirname(storePath);
+  const own = basename(ownFolder(storePath));
+  const rel = path.startsWith(`${home}/`) ? path.slice(home.length + 1) : null;
+  if (rel === null || rel.split('/').includes('..')) return null;
+  const parts = rel.split('/');
+  const fits = (parts.length === 3 && parts[0] === own && ['logs', 'feedback'].includes(parts[1]!)) || (parts.length === 2 && ['logs', 'feedback'].includes(parts[0]!));
+  return fits ? rel : null;
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { errnoText, storeError, TwError } from '../core/errors.js';
 import { sleepSync } from '../core/sleep.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { checkStoreFile, checkStoreFolder } from './private.js';
 import { SqliteStore } from './sqlite-store.js';
 import { keepDatabase, pragmaValue, statementsOf, type Sql } from './statements.js';
 import type { Store } from './store.js';
@@ -32,18 +33,27 @@ function nativeBinding(): string {
 const BUSY_TIMEOUT_MS = 60_000;
 
 export function openStore(path: string): Store {
-  // The usual case: the store is there. Else it is created; `wx` settles a race for a new store.
-  if (checkHeader(path)) return openExisting(path);
+  // The usual case: the store is there, in a folder that is ours. Else it is created:
+  // O_EXCL settles a race for a new store, and neither follows nor adopts what is there.
+  if (checkHeader(path)) return openChecked(path);
   try {
     makeFolders(dirname(path));
-    closeSync(openSync(path, 'wx', 0o600));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      checkHeader(path);
-      return openExisting(path);
-    }
     throw storeError(`cannot create the store ${path}: ${errnoText(e)}`);
   }
+  checkStoreFolder(dirname(path));
+  try {
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storeError(`cannot create the store ${path}: ${errnoText(e)}`);
+    checkHeader(path);
+  }
+  return openChecked(path);
+}
+
+function openChecked(path: string): Store {
+  checkStoreFolder(dirname(path));
+  checkStoreFile(path);
   return openExisting(path);
 }
 

@@ -26,6 +26,8 @@ export interface TaskRow {
   feedback: string | null;
   ignored_lines: number;
   log_path: string | null;
+  log_offset: number | null;
+  log_end: number | null;
   feedback_path: string | null;
   cancel_requested_at: number | null;
 }
@@ -60,6 +62,8 @@ export function taskFromRow(r: TaskRow): Task {
     feedback: json<Record<string, string>>(r.feedback),
     ignoredLines: r.ignored_lines,
     logPath: r.log_path,
+    logOffset: r.log_offset ?? 0,
+    logEnd: r.log_end,
     feedbackPath: r.feedback_path,
     cancelRequestedAt: r.cancel_requested_at,
   };

@@ -63,6 +63,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX tasks_name_stats ON tasks (name, ended_at, started_at, state) WHERE ended_at IS NOT NULL;
   DROP INDEX tasks_name_ended;
   `,
+  // 3: a log the user names may hold other runs' output: the task's own is [log_offset, log_end).
+  `
+  ALTER TABLE tasks ADD COLUMN log_offset INTEGER;
+  ALTER TABLE tasks ADD COLUMN log_end INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

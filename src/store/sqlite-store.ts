@@ -48,11 +48,11 @@ export class SqliteStore implements Store {
     const feedbackPath = plan.feedbackPath === 'auto' ? defaultFeedbackPath(this.path, id) : plan.feedbackPath;
     this.sql(
       `UPDATE tasks SET command = ?, cwd = ?, host = ?, launcher_pid = ?, launcher_start = ?, boot_id = ?,
-         timeout_ms = ?, grace_ms = ?, log_path = ?, feedback_path = ? WHERE id = ?`,
+         timeout_ms = ?, grace_ms = ?, log_path = ?, log_offset = ?, feedback_path = ? WHERE id = ?`,
     ).run(
       JSON.stringify(plan.command), plan.cwd, plan.host, plan.launcher.pid, plan.launcher.startTicks,
       plan.launcher.bootId, plan.timeoutMs, plan.graceMs, plan.logPath ?? defaultLogPath(this.path, id),
-      feedbackPath, id,
+      plan.logOffset ?? null, feedbackPath, id,
     );
     if (plan.start) this.start(id, plan.start.child, plan.start.at);
   }
@@ -117,17 +117,22 @@ export class SqliteStore implements Store {
       if (!before || isTerminal(before.state)) return { recorded: false, task: before };
       this.sql(
         `UPDATE tasks SET state = ?, ended_at = ?, exit_code = ?, signal = ?,
-           feedback = COALESCE(?, feedback), progress = COALESCE(?, progress), ignored_lines = COALESCE(?, ignored_lines)
+           feedback = COALESCE(?, feedback), progress = COALESCE(?, progress), ignored_lines = COALESCE(?, ignored_lines),
+           log_end = COALESCE(?, log_end)
          WHERE id = ? AND state IN ${ACTIVE}`,
       ).run(
         end.state, end.at, end.exitCode ?? null, end.signal ?? null,
         end.feedback ? JSON.stringify(end.feedback) : null, end.progress ? JSON.stringify(end.progress) : null,
-        end.ignoredLines ?? null, id,
+        end.ignoredLines ?? null, end.logEnd ?? null, id,
       );
       this.event(id, end.at, before.state, end.state, end.reason);
       for (const m of end.messages ?? []) this.message(id, end.at, m);
       return { recorded: true, task: this.row(id)! };
     });
+  }
+
+  recordLogEnd(id: number, logEnd: number): void {
+    this.write(() => this.sql('UPDATE tasks SET log_end = ? WHERE id = ?').run(logEnd, id));
   }
 
   requestCancel(id: number, at: number, message: NewMessage): Task | null {

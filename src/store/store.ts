@@ -18,6 +18,8 @@ export interface LaunchPlan {
   graceMs: number;
   /** null: the default log beside the store. */
   logPath: string | null;
+  /** Where the task's output starts in a log the user named (its size at the start). */
+  logOffset?: number;
   /** 'auto': a file beside the store; null: no feedback file. */
   feedbackPath: string | 'auto' | null;
   /** The child, already started behind its gate: the task is recorded running in the same transaction. */
@@ -58,6 +60,8 @@ export interface End {
   feedback?: Feedback | null;
   progress?: Progress | null;
   ignoredLines?: number;
+  /** Where the task's output ends in its log. */
+  logEnd?: number | null;
   messages?: NewMessage[];
 }
 
@@ -108,6 +112,8 @@ export interface Store {
   handOver(id: number, from: ProcessRef | null, to: ProcessRef): boolean;
   recordHeartbeat(id: number, beat: Heartbeat): void;
   recordEnd(id: number, end: End): EndResult;
+  /** Where the task's output ended in a log the user named (known once its last output is written, after the end). */
+  recordLogEnd(id: number, logEnd: number): void;
   /** Marks a running task as cancel-requested (the launcher reads it when its child ends). */
   requestCancel(id: number, at: number, message: NewMessage): Task | null;
   addMessage(id: number, message: NewMessage, at: number): boolean;

@@ -1,10 +1,11 @@
 import { lstatSync, unlinkSync } from 'node:fs';
-import { dirname, join, relative, isAbsolute } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
 import { usageError } from '../../core/errors.js';
 import { taskJson } from '../../core/json.js';
 import { durationMs, TERMINAL_STATES, type TerminalState } from '../../core/task.js';
 import { reap } from '../../launcher/reap.js';
+import { ownFileOf } from '../../store/location.js';
 import type { PruneRule } from '../../store/store.js';
 import { parseCount, parseStates } from '../args.js';
 import type { Context } from '../context.js';
@@ -69,9 +70,8 @@ async function removeHistory(rule: PruneRule, name: string | undefined, ctx: Con
   let kept = 0;
   const removeFiles = (files: string[]): void => {
     for (const file of files) {
-      const rel = relative(home, file);
-      if (rel.startsWith('..') || isAbsolute(rel) || !['logs', 'feedback'].includes(rel.split('/')[0]!)) continue;
-      if (!removeOwnFile(home, rel)) kept++;
+      const rel = ownFileOf(store.path, file);
+      if (rel !== null && !removeOwnFile(home, rel)) kept++;
     }
   };
   const { deleted } = store.prune(rule, name, removeFiles);

@@ -1,4 +1,4 @@
-import { closeSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
 import { makeFolders, openLog } from '../../core/files.js';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -10,7 +10,8 @@ import { reap } from '../../launcher/reap.js';
 import type { FeedbackEnv } from '../../launcher/start.js';
 import { spawnProcess } from '../../launcher/spawn.js';
 import { abandon, recordSpawnFailure, startChild, supervise } from '../../launcher/supervise.js';
-import { defaultFeedbackPathAround, defaultLogPath } from '../../store/location.js';
+import { defaultFeedbackPathAround, defaultLogPath, runFolder } from '../../store/location.js';
+import { prepareOwnFolder } from '../../store/private.js';
 import type { LaunchPlan, Store } from '../../store/store.js';
 import { parseId, parseInfo } from '../args.js';
 import type { Context } from '../context.js';
@@ -41,7 +42,8 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   const name = opts.name ?? basename(argv[0]!);
   const logPath = opts.log === undefined ? null : resolve(opts.log);
   const feedbackPath = opts.feedback === undefined ? null : opts.feedback === true ? 'auto' : resolve(opts.feedback);
-  if (logPath !== null) checkWritable(logPath);
+  // A log the user names may hold earlier runs: this task's output starts at its size now.
+  const logOffset = logPath === null ? undefined : checkWritable(logPath);
   const supervising = !opts.detach || Boolean(opts.supervise);
   if (!supervising) {
     const store = await ctx.openStore();
@@ -56,6 +58,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
 
   // The child starts first, waiting at its gate while the store opens; it runs once its start is recorded.
   const storePath = ctx.storePath; // absolute (see resolveStorePath)
+  prepareOwnFolder(storePath); // its pipes, log and feedback file go there
   const env: NodeJS.ProcessEnv = { ...ctx.env, TW_DB: storePath };
   delete env.TW_TASK_ID;
   delete env.TW_FEEDBACK;
@@ -67,7 +70,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
     stdin: opts.supervise ? 'ignore' : stdinMode(),
     env,
     feedback,
-    runDir: join(dirname(storePath), 'run'),
+    runDir: runFolder(storePath),
   });
   let task: Task;
   let store: Store;
@@ -78,7 +81,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
     // The command runs from now on: its gate opens as soon as this is recorded.
     const now = ctx.now();
     const start = starting.ok ? { child: starting.ref, at: now } : undefined;
-    const plan: LaunchPlan = { command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs, graceMs, logPath, feedbackPath, start };
+    const plan: LaunchPlan = { command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs, graceMs, logPath, logOffset, feedbackPath, start };
     task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, now, parseHolder(opts.holder));
   } catch (e) {
     abandon(starting);
@@ -98,9 +101,14 @@ function parseHolder(text: string | undefined): ProcessRef | undefined {
 
 const aroundId = ([before, after]: [string, string]): FeedbackEnv => ({ kind: 'around-id', before, after });
 
-/** A log path the user named must be a writable regular file, in a folder that exists, before any task is recorded. */
-function checkWritable(path: string): void {
-  closeSync(openLog(path));
+/** A log path the user named must be a writable regular file, in a folder that exists, before any task is recorded; its size. */
+function checkWritable(path: string): number {
+  const fd = openLog(path);
+  try {
+    return fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 interface Want {

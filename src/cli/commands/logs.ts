@@ -20,19 +20,20 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
   const path = task.logPath;
   if (!path && !opts.follow) throw new TwError(`task ${id} has no log (it never ran)`);
   // The log is read through one descriptor, held open: a prune that deletes it meanwhile loses none of its lines.
+  // The task's own part of the log: a log the user named may hold other runs' output.
   let fd = path ? openToRead(path, 'the log') : null;
-  let offset = fd === null ? 0 : startOffset(fd, tail);
+  let offset = fd === null ? task.logOffset : startOffset(fd, tail, task.logOffset, task.logEnd);
   try {
     if (!opts.follow) {
       if (fd === null) throw new TwError(`the log of task ${id}, ${path}, is gone (deleted)`);
-      offset = copyFrom(fd, offset, ctx.stdout);
+      offset = copyFrom(fd, offset, ctx.stdout, task.logEnd);
       return;
     }
     // Follow: copy what is appended until the task is terminal, then the rest.
     const warn = once(ctx.warn); // reaped at every turn: say each thing once
-    const drain = (logPath: string | null): void => {
+    const drain = (logPath: string | null, end: number | null = null): void => {
       if (logPath && fd === null) fd = openToRead(logPath, 'the log');
-      if (fd !== null) offset = copyFrom(fd, offset, ctx.stdout);
+      if (fd !== null) offset = copyFrom(fd, offset, ctx.stdout, end);
     };
     let wake: (() => void) | null = null;
     let watcher: ReturnType<typeof watch> | null = null;
@@ -47,7 +48,7 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
         drain(now?.logPath ?? path);
         if (!now) throw new TwError(`task ${id} was deleted while followed (history prune or clear); its log ends here`, ExitCode.NoSuchTask);
         if (isTerminal(now.state)) {
-          drain(now.logPath);
+          drain(now.logPath, now.logEnd);
           return;
         }
         reap(store, ctx.now(), warn);
@@ -68,15 +69,15 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
   }
 }
 
-/** Where to start so that only the last `lines` lines are shown. */
-function startOffset(fd: number, lines: number | null): number {
-  if (lines === null) return 0;
-  const size = fstatSync(fd).size;
+/** Where to start in [from, to) so that only the last `lines` lines are shown. */
+function startOffset(fd: number, lines: number | null, from: number, to: number | null): number {
+  if (lines === null) return from;
+  const size = Math.min(fstatSync(fd).size, to ?? Infinity);
   if (lines === 0) return size;
   const buf = Buffer.alloc(CHUNK);
   let seen = 0;
-  for (let pos = size; pos > 0; ) {
-    const len = Math.min(CHUNK, pos);
+  for (let pos = size; pos > from; ) {
+    const len = Math.min(CHUNK, pos - from);
     pos -= len;
     readSync(fd, buf, 0, len, pos);
     for (let i = len - 1; i >= 0; i--) {
@@ -84,14 +85,16 @@ function startOffset(fd: number, lines: number | null): number {
       if (buf[i] === 0x0a && pos + i !== size - 1 && ++seen === lines) return pos + i + 1;
     }
   }
-  return 0;
+  return from;
 }
 
-/** Copies from an open file, from offset to its current end; returns the new offset. */
-function copyFrom(fd: number, offset: number, out: Output): number {
+/** Copies from an open file, from offset to its current end (or to `end`); returns the new offset. */
+function copyFrom(fd: number, offset: number, out: Output, end: number | null = null): number {
   const buf = Buffer.alloc(CHUNK);
   for (;;) {
-    const got = readSync(fd, buf, 0, CHUNK, offset);
+    const want = end === null ? CHUNK : Math.min(CHUNK, end - offset);
+    if (want <= 0) return offset;
+    const got = readSync(fd, buf, 0, want, offset);
     if (got === 0) return offset;
     out.write(buf.subarray(0, got));
     offset += got;
