@@ -64,3 +64,13 @@ describe('paths that are not what they should be', { concurrency: true }, () => 
     assert.deepEqual(await s.json(['list', '--all']), []);
   });
 });
+
+test('--log that is a symbolic link (planted where the log goes) is refused: exit 125, nothing written through it', async (t) => {
+  const s = sandbox(t);
+  const victim = join(s.dir, 'victim.txt');
+  const { writeFileSync, readFileSync } = await import('node:fs');
+  writeFileSync(victim, 'mine\n', { mode: 0o600 });
+  symlinkSync(victim, join(s.dir, 'job.log'));
+  await refused(s, ['launch', '--log', join(s.dir, 'job.log'), '--', 'echo', 'INJECTED'], 125, /a symbolic link; name the file itself/);
+  assert.equal(readFileSync(victim, 'utf8'), 'mine\n');
+});

@@ -52,3 +52,18 @@ describe('every human output of a task full of escape sequences', () => {
     assert.equal(json?.name, EVIL);
   });
 });
+
+test('cellWidth: CJK and emoji take two cells, combining marks none; tables align by cells', async (t) => {
+  const { cellWidth, cutCells } = await import('../src/cli/width.js');
+  assert.equal(cellWidth('backup'), 6);
+  assert.equal(cellWidth('名前'), 4);
+  assert.equal(cellWidth('ｆｕｌｌ'), 8);
+  assert.equal(cellWidth('🙂x'), 3);
+  assert.equal(cellWidth('e\u0301'), 1);
+  assert.equal(cutCells('名前です', 5), '名前');
+  const s = sandbox(t);
+  for (const name of ['バックアップ', 'plain', '🙂🙂']) assert.equal((await s.run(['launch', '--name', name, '--', 'true'])).code, 0);
+  const [head, ...rows] = (await s.ok(['history'])).trimEnd().split('\n');
+  const column = (line: string, word: string): number => cellWidth(line.slice(0, line.indexOf(word)));
+  for (const row of rows) assert.equal(column(row, 'succeeded'), column(head!, 'STATE'), `misaligned: ${row}`);
+});

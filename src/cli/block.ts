@@ -8,6 +8,7 @@ import { once, type Context } from './context.js';
 import { fetchNamed } from './named-tasks.js';
 import { summaryLines } from './describe-lines.js';
 import { visible } from './escape.js';
+import { cutCells, padCells } from './width.js';
 import { colourOn, duration, paintState, stateText } from './format.js';
 import { StoreWatch } from './store-watch.js';
 
@@ -89,6 +90,6 @@ function liveLine(task: Task, live: Liveness | null, now: number, colour: boolea
   const state = stateText(task, live);
   const elapsed = duration(durationMs(task, now));
   const pctText = pct === null ? '    ' : `${Math.floor(pct).toString().padStart(3)}%`;
-  const head = `${String(task.id).padStart(6)}  ${visible(task.name).slice(0, 20).padEnd(20)}  [${bar}] ${pctText}  ${elapsed.padStart(7)}  `;
-  return `${head.slice(0, Math.max(0, columns - 1 - state.length))}${paintState(state, colour)}`;
+  const head = `${String(task.id).padStart(6)}  ${padCells(cutCells(visible(task.name), 20), 20)}  [${bar}] ${pctText}  ${elapsed.padStart(7)}  `;
+  return `${cutCells(head, Math.max(0, columns - 1 - state.length))}${paintState(state, colour)}`;
 }

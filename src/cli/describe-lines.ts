@@ -3,6 +3,7 @@ import { formatInstant } from '../core/duration.js';
 import type { Liveness, Message, Task, TaskEvent } from '../core/task.js';
 import { visible, visibleLines } from './escape.js';
 import { paintState, progressText, stateText } from './format.js';
+import { cellWidth, padCells } from './width.js';
 
 const lastUpdated = (t: Task): number => Math.max(t.reservedAt, t.startedAt ?? 0, t.lastHeartbeatAt ?? 0, t.endedAt ?? 0);
 
@@ -15,11 +16,11 @@ export function summaryLines(tasks: { task: Task; live: Liveness | null }[], col
     `Num: ${progressText(task.progress)}`,
     `LastUpdated: ${formatInstant(lastUpdated(task))}`,
   ]);
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...cells.map((c) => c[i]!.length)));
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...cells.map((c) => cellWidth(c[i]!))));
   return cells.map((c, row) =>
     c
       .map((cell, i) => {
-        const padded = i < widths.length ? cell.padEnd(widths[i]!) : cell;
+        const padded = i < widths.length ? padCells(cell, widths[i]!) : cell;
         if (i !== 2) return padded;
         const state = stateText(tasks[row]!.task, tasks[row]!.live);
         return `State: ${paintState(state, colour)}${padded.slice(`State: ${state}`.length)}`;

@@ -2,6 +2,7 @@
 // colour only on a terminal without NO_COLOR.
 import { formatDuration, formatInstant } from '../core/duration.js';
 import { visible } from './escape.js';
+import { cellWidth } from './width.js';
 import type { Output } from './output.js';
 import { percentOf, type Liveness, type Progress, type Task } from '../core/task.js';
 
@@ -24,11 +25,11 @@ export function paintState(text: string, colour: boolean): string {
  */
 export function renderTable(head: string[], rows: string[][], states?: { column: number; colour: boolean }): string {
   const clean = rows.map((row) => row.map(visible));
-  const widths = head.map((h, i) => Math.max(h.length, ...clean.map((row) => (row[i] ?? '').length)));
+  const widths = head.map((h, i) => Math.max(h.length, ...clean.map((row) => cellWidth(row[i] ?? ''))));
   const line = (cells: string[], painted: boolean) =>
     cells
       .map((cell, i) => {
-        const pad = i === cells.length - 1 ? '' : ' '.repeat(widths[i]! - cell.length);
+        const pad = i === cells.length - 1 ? '' : ' '.repeat(widths[i]! - cellWidth(cell));
         return (painted && i === states?.column ? paintState(cell, states.colour) : cell) + pad;
       })
       .join('  ')

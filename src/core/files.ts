@@ -28,15 +28,18 @@ export function makeFolders(dir: string): void {
 
 /**
  * Opens a log for appending, made 0600 if new: a regular file only (a FIFO, a
- * device or a folder is refused at once, in words), in a folder that exists.
+ * device, a folder or a symbolic link is refused at once, in words), in a
+ * folder that exists.
  */
 export function openLog(path: string): number {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOCTTY, 0o600);
+    // O_NOFOLLOW: a link planted where the log goes must not send the output (root's, say) elsewhere.
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOCTTY | constants.O_NOFOLLOW, 0o600);
   } catch (e) {
     // ENXIO: a FIFO without a reader (O_NONBLOCK), which would otherwise have waited for one.
-    const why = (e as NodeJS.ErrnoException).code === 'ENXIO' ? 'a FIFO, not a regular file' : errnoText(e);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENXIO' ? 'a FIFO, not a regular file' : code === 'ELOOP' ? 'a symbolic link; name the file itself' : errnoText(e);
     throw new TwError(`cannot write the log ${path}: ${why}`);
   }
   const stat = fstatSync(fd);

@@ -8,7 +8,7 @@
 // pool beside the store. A launch takes its own out of the pool by rename
 // (atomic: two launchers never get the same one); when the pool runs low, the
 // launch refills it once its child has started, off the critical path.
-import { closeSync, constants, existsSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFolders } from '../../core/files.js';
 import { processExists } from '../proc.js';
@@ -160,9 +160,13 @@ function unlink(path: string): void {
 export function openPipes(fifos: Fifos): ChildPipes | null {
   const [out, err, gate, input] = fifos.names as [string, string, string, string | undefined];
   const opened: number[] = [];
+  const uid = process.getuid?.() ?? -1;
   const open = (path: string, flags: number) => {
-    const fd = openSync(path, flags);
+    const fd = openSync(path, flags | constants.O_NOFOLLOW);
     opened.push(fd);
+    // Only a FIFO of ours (the folder is private; this is the second lock on the door).
+    const stat = fstatSync(fd);
+    if (!stat.isFIFO() || stat.uid !== uid) throw new Error(`${path} is not a FIFO of ours`);
     return fd;
   };
   try {
