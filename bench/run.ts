@@ -237,7 +237,7 @@ async function idleLauncher(): Promise<IdleSample & { lines: number; heartbeats:
   const feedback = join(DIR, 'idle-launch', 'feedback.txt');
   writeFileSync(feedback, '');
   const sleepS = IDLE_S + 30;
-  const launcher = start(twCmd('idle launcher', store, ['launch', '--name', 'idle', '--feedback', feedback, '--', 'sleep', String(sleepS)]), 'ignore');
+  const launcher = start(twCmd('idle launcher', store, ['launch', '--name', 'idle', `--feedback=${feedback}`, '--', 'sleep', String(sleepS)]), 'ignore');
   const pid = launcher.child.pid!;
   spawned.set(pid, TW);
   let lines = 0;

@@ -44,7 +44,10 @@ test('options, defaults, repeatable values, = form, and -- ', () => {
 });
 
 test('an optional value is taken when it does not look like an option', () => {
-  assert.equal(run('launch', '--feedback', 'fb.txt', '--', 'true').opts.feedback, 'fb.txt');
+  // An optional value is attached with '=' only: the next word is the command.
+  const bare = run('launch', '--feedback', 'echo', 'hi');
+  assert.equal(bare.opts.feedback, true);
+  assert.deepEqual(bare.args, ['echo', 'hi']);
   assert.equal(run('launch', '--feedback=fb.txt', 'true').opts.feedback, 'fb.txt');
 });
 

@@ -4,7 +4,7 @@
 // must be done as that user), two stores in one folder, a log file reused.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { oneLineError, requireBuild, sandbox, type Sandbox } from './helpers.js';
@@ -40,6 +40,10 @@ describe('files that are ours and nobody else\'s', { concurrency: true, skip: is
     const theirs = sharedFolder(s, 'theirs', 0o755);
     chownSync(theirs, NOBODY, NOBODY);
     await refused(s, ['--db', join(theirs, 'tw.db'), 'list'], 3, /belongs to uid 65534, not to you/);
+    // A store folder that is a link to another's folder is that folder: refused the same.
+    const via = join(s.dir, 'via-link');
+    symlinkSync(theirs, via);
+    await refused(s, ['--db', join(via, 'tw.db'), 'list'], 3, /belongs to uid 65534, not to you/);
     const sticky = sharedFolder(s, 'sticky', 0o1777);
     assert.equal((await s.run(['--db', join(sticky, 'tw.db'), 'launch', '--', 'true'])).code, 0);
     assert.ok(existsSync(join(sticky, 'tw.db.d', 'logs', '1.log')));

@@ -15,12 +15,17 @@ test('parseDuration reads the contract forms into milliseconds', () => {
     ['1.5m', 90_000],
     ['0.5s', 500],
     ['0', 0],
+    ['1.5', 1500],
+    ['500ms', 500],
+    ['1h30m', 5_400_000],
+    ['2m30s', 150_000],
+    ['1d12h', 129_600_000],
   ];
   for (const [text, ms] of cases) assert.equal(parseDuration(text), ms, text);
 });
 
 test('parseDuration refuses bad durations with a usage error (exit 2) naming the value', () => {
-  for (const bad of ['5x', '', '-1', 'abc', 's', '1.5.2m', '5 m x', '1e3', 'Infinity']) {
+  for (const bad of ['5x', '', '-1', 'abc', 's', '1.5.2m', '5 m x', '1e3', 'Infinity', 'ms', '1h30', '30m1']) {
     assert.throws(
       () => parseDuration(bad, '--timeout'),
       (e: unknown) => e instanceof TwError && e.exitCode === 2 && e.message.includes(`'${bad}'`) && e.message.includes('--timeout'),
@@ -35,6 +40,7 @@ test('formatDuration gives the contract forms', () => {
     [450, '450ms'],
     [999, '999ms'],
     [1000, '1s'],
+    [1500, '1.5s'],
     [12_345, '12s'],
     [59_999, '59s'],
     [60_000, '1m00s'],
@@ -112,4 +118,13 @@ test('liveness without a feedback file or a timeout is plain running; not runnin
   for (const state of ['reserved', 'succeeded', 'failed', 'timed_out', 'cancelled', 'lost'] as const) {
     assert.equal(liveness(task({ state, feedbackPath: '/f', timeoutMs: 1000 }), 999_999), null, state);
   }
+});
+
+test('stats median: the middle value, or the mean of the two middle ones for an even count', async () => {
+  const { median } = await import('../src/cli/commands/stats.js');
+  assert.equal(median([]), null);
+  assert.equal(median([5]), 5);
+  assert.equal(median([1000, 3000]), 2000);
+  assert.equal(median([1, 2, 3, 10]), 3);
+  assert.equal(median([1, 2, 3]), 2);
 });

@@ -105,13 +105,8 @@ export function parseArgv<R>(tokens: string[], root: CommandSpec<R>, globals: Op
       if (next === undefined || next === '--') fail(`option '${flag.spec.flags.replace(/^-\w, /, '')}' needs a value`);
       value = next!;
       i++;
-    } else if (flag.value === 'optional') {
-      const next = tokens[i + 1];
-      if (next !== undefined && !next.startsWith('-')) {
-        value = next;
-        i++;
-      }
     }
+    // An optional value is attached with '=' only, as GNU tools do: `--feedback sleep 1` runs `sleep 1`.
     if (flag.spec.repeatable) opts[flag.key] = [...((opts[flag.key] as string[] | undefined) ?? []), String(value)];
     else opts[flag.key] = value;
   }
@@ -122,12 +117,16 @@ export function parseArgv<R>(tokens: string[], root: CommandSpec<R>, globals: Op
   return { kind: 'run', path, opts, args };
 }
 
-/** `tw help history prune`: the deepest command those words name. */
+/** `tw help history prune`: the command those words name; an unknown one is a usage error. */
 function lookup<R>(root: CommandSpec<R>, words: string[]): CommandSpec<R>[] {
   const path = [root];
   for (const word of words) {
-    const sub = path[path.length - 1]!.subcommands?.find((c) => c.name === word);
-    if (!sub) break;
+    const here = path[path.length - 1]!;
+    const sub = here.subcommands?.find((c) => c.name === word);
+    if (!sub) {
+      const names = (here.subcommands ?? []).map((c) => c.name);
+      throw new ArgvError(`no command '${[...path.slice(1).map((c) => c.name), word].join(' ')}'${suggest(word, names)} (see tw --help)`, path.map((c) => c.name));
+    }
     path.push(sub);
   }
   return path;
@@ -141,11 +140,14 @@ function checkOperands(command: CommandSpec<unknown>, args: string[], fail: (m: 
   if (!variadic && args.length > specs.length) fail(`too many arguments: ${specs.length ? `expected ${specs.join(' ')}` : 'none expected'}`);
 }
 
+/** The closest candidate, if it is close: a third of the word's letters may differ (`--folow`, not `--id` for `--db`). */
 function suggest(word: string, candidates: string[]): string {
+  const bare = (w: string): string => w.replace(/^-+/, '');
+  const allowed = Math.max(1, Math.floor(bare(word).length / 3));
   let best: string | null = null;
-  let bestDistance = 3;
+  let bestDistance = allowed + 1;
   for (const c of candidates) {
-    const d = distance(word, c);
+    const d = distance(bare(word), bare(c));
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }
   return best ? ` (did you mean ${best}?)` : '';

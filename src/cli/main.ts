@@ -38,7 +38,7 @@ const COMMANDS: CommandSpec<Load>[] = [
       { flags: '--unique', description: 'refuse when an active task has this name' },
       { flags: '--timeout <dur>', description: 'kill when no heartbeat for this long (a wall-clock limit without --feedback)' },
       grace,
-      { flags: '--feedback [path]', description: 'watch a [key]value feedback file; every change is a heartbeat' },
+      { flags: '--feedback [path]', description: 'watch a [key]value feedback file, every change a heartbeat: --feedback=PATH, or alone for a new one in the store\'s folder' },
       info,
       { flags: '--detach', description: 'run in the background; print the id and return at once' },
       { flags: '--log <path>', description: "where to save the child's output (default: beside the store)" },
@@ -89,7 +89,7 @@ const COMMANDS: CommandSpec<Load>[] = [
   {
     name: 'message',
     summary: 'add a message to a task',
-    args: ['[id]', '[text]'],
+    args: ['[id]', '[text...]'],
     options: [
       { flags: '--type <type>', description: 'notification, debug, error or result', default: 'notification' },
       { flags: '--stacktrace <text>', description: 'a stacktrace for an error' },

@@ -149,7 +149,7 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   stdin?.stop();
   // The leader is gone; leave none of its group behind, nor what left the group.
   await (termination ?? terminateGroup(ref, graceMs));
-  await stopDescendants(ref, task.id, store.path, graceMs, opts.warn);
+  await stopDescendants(ref, task.id, store.path, endedAt - startedAt, graceMs, opts.warn);
   // What the child wrote last is read at once, unless our own reader stalls: a moment for it
   // (the stacktrace is its stderr's last lines), then the end is recorded, whatever our reader does.
   await Promise.race([io.closed, delay(FINAL_OUTPUT_MS)]);

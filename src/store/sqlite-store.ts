@@ -54,6 +54,7 @@ export class SqliteStore implements Store {
       plan.launcher.bootId, plan.timeoutMs, plan.graceMs, plan.logPath ?? defaultLogPath(this.path, id),
       plan.logOffset ?? null, feedbackPath, id,
     );
+    if (plan.info && Object.keys(plan.info).length) this.sql('UPDATE tasks SET info = json_patch(info, ?) WHERE id = ?').run(JSON.stringify(plan.info), id);
     if (plan.start) this.start(id, plan.start.child, plan.start.at);
   }
 
@@ -250,7 +251,8 @@ export class SqliteStore implements Store {
       // A typed array sorts numbers natively, many times faster than an array with a comparator.
       const durationsMs = Float64Array.from(durations.all(n, ...extra) as number[]).sort();
       const [id, state, at] = failure.get(n, ...extra) as [number | null, TerminalState, number];
-      const lastFailure = id === null ? null : { id, at, state, exitCode: this.row(id)?.exitCode ?? null };
+      const failed = id === null ? null : this.row(id);
+      const lastFailure = id === null ? null : { id, at, state, exitCode: failed?.exitCode ?? null, signal: failed?.signal ?? null };
       out.push({ name: n, runs, byState, durationsMs, lastFailure });
     }
     return out;

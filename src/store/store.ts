@@ -24,6 +24,8 @@ export interface LaunchPlan {
   feedbackPath: string | 'auto' | null;
   /** The child, already started behind its gate: the task is recorded running in the same transaction. */
   start?: { child: ProcessRef; at: number };
+  /** More info, merged into a reserved task's when it is claimed (`launch --id ... --info k=v`). */
+  info?: Info;
 }
 
 export interface NewTask {

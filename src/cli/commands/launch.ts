@@ -8,6 +8,7 @@ import type { ProcessRef, Task } from '../../core/task.js';
 import { bootId, processRef, readStat } from '../../launcher/proc.js';
 import { reap } from '../../launcher/reap.js';
 import type { FeedbackEnv } from '../../launcher/start.js';
+import { findCommand } from '../../launcher/start.js';
 import { spawnProcess } from '../../launcher/spawn.js';
 import { abandon, recordSpawnFailure, startChild, supervise } from '../../launcher/supervise.js';
 import { defaultFeedbackPathAround, defaultLogPath, runFolder } from '../../store/location.js';
@@ -35,8 +36,8 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   if (argv.length === 0 || argv[0] === '') throw usageError('no command: tw launch [options] -- CMD [ARG]...');
   if (opts.id !== undefined && (opts.name !== undefined || opts.unique)) throw usageError('--id takes a reserved task as it is: no --name or --unique with it');
   const id = opts.id === undefined ? undefined : parseId(opts.id);
-  const timeoutMs = opts.timeout === undefined ? null : parseDuration(opts.timeout, '--timeout');
-  if (timeoutMs === 0) throw usageError('bad --timeout: it must be more than 0');
+  // --timeout 0 means no limit, as in timeout(1).
+  const timeoutMs = opts.timeout === undefined ? null : parseDuration(opts.timeout, '--timeout') || null;
   const graceMs = parseDuration(opts.grace, '--grace');
   const info = parseInfo(opts.info);
   const name = opts.name ?? basename(argv[0]!);
@@ -45,6 +46,8 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   // A log the user names may hold earlier runs: this task's output starts at its size now.
   const logOffset = logPath === null ? undefined : checkWritable(logPath);
   const supervising = !opts.detach || Boolean(opts.supervise);
+  const storePath = ctx.storePath; // absolute (see resolveStorePath)
+  prepareOwnFolder(storePath); // its pipes, log and feedback file go there
   if (!supervising) {
     const store = await ctx.openStore();
     const forward = [
@@ -52,13 +55,21 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
       ...['--grace', opts.grace],
       ...(feedbackPath === null ? [] : [feedbackPath === 'auto' ? '--feedback' : `--feedback=${feedbackPath}`]),
       ...(logPath === null ? [] : ['--log', logPath]),
+      // With --id, the copy merges them into the reserved task's info.
+      ...(id === undefined ? [] : Object.entries(info).flatMap(([k, v]) => ['--info', `${k}=${v}`])),
     ];
+    const missing = findCommand(argv[0]!, ctx.env.PATH, process.cwd());
+    if (missing) {
+      // As in the foreground: the task is recorded failed, and the exit code comes back at once.
+      const plan: LaunchPlan = { command: argv, cwd: process.cwd(), host: hostname(), launcher: selfRef(), timeoutMs, graceMs, logPath, feedbackPath, info };
+      const task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, ctx.now(), undefined);
+      process.exitCode = recordSpawnFailure(store, task, missing.exitCode, missing.why, { tee: false, warn: ctx.warn });
+      return;
+    }
     return detach(store, { name, info, unique: Boolean(opts.unique), id, logPath, argv, forward }, ctx);
   }
 
   // The child starts first, waiting at its gate while the store opens; it runs once its start is recorded.
-  const storePath = ctx.storePath; // absolute (see resolveStorePath)
-  prepareOwnFolder(storePath); // its pipes, log and feedback file go there
   const env: NodeJS.ProcessEnv = { ...ctx.env, TW_DB: storePath };
   delete env.TW_TASK_ID;
   delete env.TW_FEEDBACK;
@@ -76,12 +87,11 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   let store: Store;
   try {
     store = await ctx.openStore();
-    const launcher = processRef(process.pid);
-    if (!launcher) throw new TwError('cannot read /proc/self: tw needs Linux /proc');
+    const launcher = selfRef();
     // The command runs from now on: its gate opens as soon as this is recorded.
     const now = ctx.now();
     const start = starting.ok ? { child: starting.ref, at: now } : undefined;
-    const plan: LaunchPlan = { command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs, graceMs, logPath, logOffset, feedbackPath, start };
+    const plan: LaunchPlan = { command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs, graceMs, logPath, logOffset, feedbackPath, start, info };
     task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, now, parseHolder(opts.holder));
   } catch (e) {
     abandon(starting);
@@ -91,6 +101,13 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   process.exitCode = starting.ok
     ? await supervise(store, task, starting, superviseOpts)
     : recordSpawnFailure(store, task, starting.exitCode, starting.why, superviseOpts);
+}
+
+/** This process, as tasks record their launchers. */
+function selfRef(): ProcessRef {
+  const self = processRef(process.pid);
+  if (!self) throw new TwError('cannot read /proc/self: tw needs Linux /proc');
+  return self;
 }
 
 /** `--holder PID:START`, the detaching tw that reserved the task for this copy. */
@@ -160,8 +177,7 @@ async function detach(
 ): Promise<void> {
   // The reservation is held by this process, then by the copy: whoever dies before the copy
   // claims it leaves it to be noticed as lost, never reserved for good.
-  const self = processRef(process.pid);
-  if (!self) throw new TwError('cannot read /proc/self: tw needs Linux /proc');
+  const self = selfRef();
   let id = want.id;
   if (id === undefined) id = reserveOrRefuse(store, want, undefined, ctx.now(), self).id;
   else if (!store.handOver(id, null, self)) refuseId(id, store.get(id));

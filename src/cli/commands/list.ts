@@ -19,19 +19,27 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
   const now = ctx.now();
   const seen = reap(store, now, ctx.warn);
   const tasks = store.find({ states: states.length ? states : opts.all ? undefined : ACTIVE_STATES, name: opts.name }).map((t) => asSeen(t, seen));
+  const usageOf = () => groupUsage(new Set(tasks.filter((t) => t.state === 'running' && t.pid !== null).map((t) => t.pid!)));
   if (opts.json) {
-    ctx.stdout.write(`${JSON.stringify(tasks.map((t) => taskJson(t, livenessOf(t, seen, now), now)))}\n`);
+    // A running task's CPU and memory too, as the table shows them (its whole process group).
+    const usage = usageOf();
+    const withUsage = tasks.map((t) => {
+      const use = t.state === 'running' && t.pid !== null ? usage.get(t.pid) : undefined;
+      return { ...taskJson(t, livenessOf(t, seen, now), now), cpuPercent: use ? Number(use.cpuPercent.toFixed(1)) : null, memoryBytes: use ? use.rssBytes : null };
+    });
+    ctx.stdout.write(`${JSON.stringify(withUsage)}\n`);
     return;
   }
   if (tasks.length === 0) {
     if (ctx.stdout.isTTY) ctx.stderr.write(opts.all || states.length ? 'no tasks\n' : 'no active tasks (tw list --all shows every task)\n');
     return;
   }
-  const usage = groupUsage(new Set(tasks.filter((t) => t.state === 'running' && t.pid !== null).map((t) => t.pid!)));
+  const usage = usageOf();
   const colour = colourOn(ctx.stdout, ctx.env);
   const rows = tasks.map((t) => {
     const use = t.state === 'running' && t.pid !== null ? usage.get(t.pid) : undefined;
-    const beat = t.state === 'running' && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash;
+    // Heartbeats come from a feedback file: without one there is none to show.
+    const beat = t.state === 'running' && t.feedbackPath && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash;
     return [
       String(t.id),
       t.name,

@@ -9,12 +9,14 @@ interface Options {
 }
 
 export async function message(opts: Options, args: string[], ctx: Context): Promise<void> {
-  const [first, second, ...rest] = args;
-  if (rest.length) throw usageError('too many arguments: quote the message text');
-  const idText = second === undefined ? ctx.env.TW_TASK_ID : first;
-  const text = second === undefined ? first : second;
-  if (text === undefined) throw usageError('no message text');
-  if (idText === undefined) throw usageError('no task id: give one or run inside a task (TW_TASK_ID)');
+  // `tw message [ID] TEXT...`: the words are joined, as echo joins them. A first word of digits
+  // followed by more is the id; alone, it is the text inside a task (TW_TASK_ID), else an id without text.
+  const [first, ...more] = args;
+  const idFirst = first !== undefined && /^\d+$/.test(first) && (more.length > 0 || ctx.env.TW_TASK_ID === undefined);
+  const idText = idFirst ? first : ctx.env.TW_TASK_ID;
+  const text = (idFirst ? more : args).join(' ');
+  if (text.trim() === '') throw usageError(idFirst || args.length === 0 ? 'no message text: tw message [ID] TEXT' : 'an empty message; give some text');
+  if (idText === undefined) throw usageError('no task id: give one (tw message ID TEXT) or run inside a task (TW_TASK_ID)');
   const id = parseId(idText);
   if (!(MESSAGE_TYPES as readonly string[]).includes(opts.type)) {
     throw usageError(`bad message type '${opts.type}': use one of ${MESSAGE_TYPES.join(', ')}`);

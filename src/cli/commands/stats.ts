@@ -1,5 +1,4 @@
 import { parseDuration } from '../../core/duration.js';
-import { TERMINAL_STATES } from '../../core/task.js';
 import { reap } from '../../launcher/reap.js';
 import type { NameStats } from '../../store/store.js';
 import type { Context } from '../context.js';
@@ -11,13 +10,25 @@ export function quantile(sorted: ArrayLike<number>, q: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
+/** The median of sorted numbers: the middle one, or the mean of the two middle ones for an even count. */
+export function median(sorted: ArrayLike<number>): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  return n % 2 ? sorted[(n - 1) / 2]! : Math.round((sorted[n / 2 - 1]! + sorted[n / 2]!) / 2);
+}
+
 function summarise(s: NameStats) {
   const sorted = s.durationsMs;
+  const { succeeded, failed, timed_out: timedOut, cancelled, lost } = s.byState;
   return {
     name: s.name,
     runs: s.runs,
-    ...s.byState,
-    medianMs: quantile(sorted, 0.5),
+    succeeded,
+    failed,
+    timedOut,
+    cancelled,
+    lost,
+    medianMs: median(sorted),
     p95Ms: quantile(sorted, 0.95),
     maxMs: sorted.length ? sorted[sorted.length - 1]! : null,
     lastFailure: s.lastFailure && { ...s.lastFailure, at: new Date(s.lastFailure.at).toISOString() },
@@ -40,7 +51,7 @@ export async function stats(opts: { name?: string; since?: string; json?: boolea
   const table = rows.map((r) => [
     r.name,
     String(r.runs),
-    ...TERMINAL_STATES.map((s) => String(r[s])),
+    ...[r.succeeded, r.failed, r.timedOut, r.cancelled, r.lost].map(String),
     duration(r.medianMs),
     duration(r.p95Ms),
     duration(r.maxMs),

@@ -1,0 +1,71 @@
+// Daily use (issue 17): input accepted as a person types it, or refused
+// clearly. Each case with the command a person would type.
+import assert from 'node:assert/strict';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { oneLineError, requireBuild, sandbox } from './helpers.js';
+
+before(requireBuild);
+
+describe('input as a person types it', { concurrency: true }, () => {
+  test('--feedback takes a value only with "=": tw launch --feedback echo hi runs echo hi', async (t) => {
+    const s = sandbox(t);
+    const r = await s.run(['launch', '--feedback', 'echo', 'hi']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'hi\n');
+    assert.ok((await s.task(1)).feedbackPath, 'a feedback file of its own');
+  });
+
+  test('durations: 500ms, 1h30m, 1.5 shown as 1.5s; --timeout 0 is no limit', async (t) => {
+    const s = sandbox(t);
+    assert.equal((await s.run(['launch', '--timeout', '0', '--', 'true'])).code, 0);
+    assert.equal((await s.task(1)).timeoutMs, null);
+    assert.equal((await s.run(['launch', '--timeout', '1h30m', '--grace', '500ms', '--', 'true'])).code, 0);
+    assert.equal((await s.task(2)).timeoutMs, 5_400_000);
+    assert.equal((await s.run(['launch', '--timeout', '1.5', '--', 'true'])).code, 0);
+    assert.match(await s.ok(['list', '--all']), /\b1\.5s\b/);
+  });
+
+  test('tw message joins its words; without text it says the text is missing; an empty one is refused', async (t) => {
+    const s = sandbox(t);
+    await s.ok(['reserve']);
+    await s.ok(['message', '1', 'hello', 'world']);
+    assert.equal((await s.task(1)).messages!.at(-1)!.text, 'hello world');
+    const none = await s.run(['message', '1']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no message text/);
+    assert.equal(oneLineError(none.stderr), null);
+    assert.equal((await s.run(['message', '1', ''])).code, 2);
+  });
+
+  test('--info with --id is merged into the reserved task\'s info', async (t) => {
+    const s = sandbox(t);
+    await s.ok(['reserve', '--info', 'a=1']);
+    assert.equal((await s.run(['launch', '--id', '1', '--info', 'b=2', '--', 'true'])).code, 0);
+    assert.deepEqual((await s.task(1)).info, { a: '1', b: '2' });
+  });
+
+  test('launch --detach of a missing or not executable command: 127 or 126 at once, recorded failed, no id printed', async (t) => {
+    const s = sandbox(t);
+    const missing = await s.run(['launch', '--detach', '--', 'no-such-command-tw']);
+    assert.equal(missing.code, 127);
+    assert.equal(missing.stdout, '');
+    assert.match(missing.stderr, /^tw: no-such-command-tw: command not found$/m);
+    const file = join(s.dir, 'not-executable');
+    writeFileSync(file, '');
+    chmodSync(file, 0o644);
+    assert.equal((await s.run(['launch', '--detach', '--', file])).code, 126);
+    assert.deepEqual((await s.json(['list', '--all'])).map((x) => [x.state, x.exitCode]), [['failed', 127], ['failed', 126]]);
+  });
+
+  test('help: an unknown command exits 2 naming it; a mistyped option suggests only what is close', async (t) => {
+    const s = sandbox(t);
+    const help = await s.run(['help', 'nosuch']);
+    assert.equal(help.code, 2);
+    assert.match(help.stderr, /no command 'nosuch'/);
+    const prune = await s.run(['history', 'prune', '--id', '3']);
+    assert.equal(prune.code, 2);
+    assert.doesNotMatch(prune.stderr, /did you mean/);
+  });
+});
