@@ -11,6 +11,8 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/tw-bench-versions-XXXXXX")
 node build.mjs
 for version in ${BENCH_NODES:-system 22 24 26}; do
   echo "== node $version" >&2
+  # Built by that node: V8's code cache of tw is that node's own.
+  scripts/with-node "$version" node build.mjs
   scripts/with-node "$version" env BENCH_ONLY="${BENCH_ONLY:-startup,launch,throughput}" BENCH_SUMMARY_JSON="$out/$version.json" \
     node --import tsx bench/run.ts > "$out/$version.log" 2>&1 || echo "node $version: bench failed, see $out/$version.log" >&2
   grep -A30 '^== Summary' "$out/$version.log" >&2 || true

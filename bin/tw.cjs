@@ -6,8 +6,9 @@
 // cache (module.enableCompileCache, top level only, from 22.1 on) by 5-15% of
 // a launch on every node. vm.Script's cachedData is public API on all of them.
 // The cache holds the source it was made from and is used for that very
-// source only (V8 itself checks just its length); one that V8 rejects (made
-// by another node) costs only the saving.
+// source only (V8 itself checks just its length). One that V8 rejects (made
+// by another node: tw built with one and run with another) is made again at
+// the end of this run, where dist/ can be written, so only one run pays.
 'use strict';
 const { readFileSync, renameSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
@@ -33,14 +34,19 @@ function cachedDataFor(source) {
   return length === source.length && data.subarray(4, 4 + length).equals(source) ? data.subarray(4 + length) : undefined;
 }
 
-const script = new Script(Module.wrap(source.toString('utf8')), { filename: file, cachedData: making ? undefined : cachedDataFor(source) });
-if (making) {
+const cachedData = making ? undefined : cachedDataFor(source);
+const script = new Script(Module.wrap(source.toString('utf8')), { filename: file, cachedData });
+if (making || (cachedData === undefined || script.cachedDataRejected)) {
   // At exit, so that the cache holds every function the run compiled.
   process.on('exit', () => {
     const length = Buffer.alloc(4);
     length.writeUInt32LE(source.length);
-    writeFileSync(`${cacheFile}.${process.pid}`, Buffer.concat([length, source, script.createCachedData()]));
-    renameSync(`${cacheFile}.${process.pid}`, cacheFile);
+    try {
+      writeFileSync(`${cacheFile}.${process.pid}`, Buffer.concat([length, source, script.createCachedData()]), { mode: 0o644 });
+      renameSync(`${cacheFile}.${process.pid}`, cacheFile);
+    } catch {
+      // dist/ is not ours to write (an install of another user's): compiled as usual next time too
+    }
   });
 }
 const main = { exports: {} };

@@ -69,3 +69,13 @@ describe('input as a person types it', { concurrency: true }, () => {
     assert.doesNotMatch(prune.stderr, /did you mean/);
   });
 });
+
+test('piped describe --block prints lines that align with each other as states change', async (t) => {
+  const s = sandbox(t);
+  const id = (await s.ok(['launch', '--detach', '--', 'sleep', '0.5'])).trim();
+  const out = await s.ok(['describe', '--block', id]);
+  const lines = out.trimEnd().split('\n');
+  assert.ok(lines.length >= 2, `a line per change: ${out}`);
+  const at = new Set(lines.map((l) => l.indexOf('Num:')));
+  assert.equal(at.size, 1, `Num: at different columns:\n${out}`);
+});

@@ -61,7 +61,7 @@ export async function block(store: Store, ids: number[], quiet: boolean, ctx: Co
         ctx.stdout.write(`${drawn ? `\x1b[${drawn}A\r\x1b[J` : ''}${lines.join('\n')}\n`);
         drawn = lines.length;
       } else if (!quiet) {
-        const lines = summaryLines(tasks, false);
+        const lines = summaryLines(tasks, false, true);
         tasks.forEach(({ task, live: l }, i) => {
           const key = `${stateText(task, l)} ${JSON.stringify(task.progress)}`;
           if (printed.get(task.id) !== key) ctx.stdout.write(`${lines[i]}\n`);

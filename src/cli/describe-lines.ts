@@ -7,8 +7,13 @@ import { cellWidth, padCells } from './width.js';
 
 const lastUpdated = (t: Task): number => Math.max(t.reservedAt, t.startedAt ?? 0, t.lastHeartbeatAt ?? 0, t.endedAt ?? 0);
 
-/** One line per task, every field padded to the widest value so the columns align. */
-export function summaryLines(tasks: { task: Task; live: Liveness | null }[], colour: boolean): string[] {
+/**
+ * One line per task, every field padded to the widest value so the columns
+ * align. `steady`: lines printed one at a time as tasks change (a piped
+ * `describe --block`) are aligned with each other too: the state field is as
+ * wide as the widest state can be.
+ */
+export function summaryLines(tasks: { task: Task; live: Liveness | null }[], colour: boolean, steady = false): string[] {
   const cells = tasks.map(({ task, live }) => [
     `Task: ${task.id}`,
     `Name: ${visible(task.name)}`,
@@ -17,6 +22,7 @@ export function summaryLines(tasks: { task: Task; live: Liveness | null }[], col
     `LastUpdated: ${formatInstant(lastUpdated(task))}`,
   ]);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...cells.map((c) => cellWidth(c[i]!))));
+  if (steady) widths[2] = Math.max(widths[2]!, 'State: unsupervised'.length);
   return cells.map((c, row) =>
     c
       .map((cell, i) => {

@@ -41,6 +41,10 @@ function render(store: Store, ids: number[], opts: Options, ctx: Context): void 
     ctx.stdout.write(`${JSON.stringify(shown.map((s) => taskJson(s.task, s.live, now, s.story)))}\n`);
     return;
   }
+  if (shown.length === 0 && !opts.json) {
+    if (ctx.stdout.isTTY) ctx.stderr.write(opts.nc ? 'every task succeeded\n' : 'no tasks\n');
+    return;
+  }
   const lines = summaryLines(shown, colourOn(ctx.stdout, ctx.env));
   const out = opts.showAll ? lines.flatMap((line, i) => [line, ...storyLines(shown[i]!.story!.messages, shown[i]!.story!.events)]) : lines;
   if (out.length) ctx.stdout.write(`${out.join('\n')}\n`);
