@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { oneLineError, requireBuild, sandbox, type Sandbox } from './helpers.js';
+import { refused, requireBuild, sandbox, type Sandbox } from './helpers.js';
 
 before(requireBuild);
 
@@ -16,13 +16,6 @@ const fifo = (s: Sandbox, name: string): string => {
   return path;
 };
 
-/** Runs tw, which must answer within 5 s (a hang fails the test) with `code` and one line. */
-async function refused(s: Sandbox, args: string[], code: number, pattern: RegExp): Promise<void> {
-  const r = await s.run(args, { timeoutMs: 5000 });
-  assert.equal(r.code, code, `tw ${args.join(' ')}: ${r.stderr}`);
-  assert.equal(oneLineError(r.stderr), null);
-  assert.match(r.stderr, pattern);
-}
 
 describe('paths that are not what they should be', { concurrency: true }, () => {
   test('tw parse: a FIFO, /dev/zero, a link to it, a /proc file, a folder, nothing: exit 1 with one line each', async (t) => {

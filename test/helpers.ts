@@ -335,3 +335,12 @@ export function twError(stderr: string): string | null {
   if (/\n\s+at |Error:|\.c?js:\d+/.test(stderr)) return `stack trace on stderr: ${JSON.stringify(stderr)}`;
   return null;
 }
+
+/** Runs tw, which must answer within 10 s (a hang fails the test) with `code` and one line matching `pattern`. */
+export async function refused(s: Sandbox, args: string[], code: number, pattern: RegExp): Promise<void> {
+  const r = await s.run(args, { timeoutMs: 10_000 });
+  if (r.code !== code) throw new Error(`tw ${args.join(' ')} exited ${r.code}, not ${code}: ${r.stderr}`);
+  const one = oneLineError(r.stderr);
+  if (one !== null && code !== 0) throw new Error(one);
+  if (!pattern.test(r.stderr)) throw new Error(`tw ${args.join(' ')}: ${JSON.stringify(r.stderr)} does not match ${pattern}`);
+}

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { oneLineError, requireBuild, sandbox, type Sandbox } from './helpers.js';
+import { refused, requireBuild, sandbox, type Sandbox } from './helpers.js';
 import { withDb } from './steer-helpers.js';
 
 before(requireBuild);
@@ -24,12 +24,6 @@ function sharedFolder(s: Sandbox, name: string, mode: number): string {
   return dir;
 }
 
-async function refused(s: Sandbox, args: string[], code: number, pattern: RegExp): Promise<void> {
-  const r = await s.run(args, { timeoutMs: 10_000 });
-  assert.equal(r.code, code, `tw ${args.join(' ')}: ${r.stderr}`);
-  assert.equal(oneLineError(r.stderr), null);
-  assert.match(r.stderr, pattern);
-}
 
 describe('files that are ours and nobody else\'s', { concurrency: true, skip: isRoot ? false : 'needs root to plant files as another user' }, () => {
   test('a store folder others can write to is refused (exit 3, launch 125), with the fix; a sticky one like /tmp is fine', async (t) => {
