@@ -94,6 +94,24 @@ describe('tw list', { concurrency: true }, () => {
     assert.doesNotMatch(plain.capture(true), /\x1b\[[\d;]*m/, `NO_COLOR: no colour on a terminal:\n${plain.capture(true)}`);
   });
 
+  test('on an 80-column terminal the table fits: least useful columns dropped, a long name cut with an ellipsis', { skip: !HAVE_TMUX && 'no tmux' }, async (t) => {
+    const s = sandbox(t);
+    const id = await launchBg(s, ['--name', 'a-very-long-task-name-that-goes-on-and-on', '--timeout', '1h', '--info', 'host=db1', '--', 'sleep', '300']);
+    await waitRunning(s, id);
+    const pane = new Tmux(twInPane(s, ['list']), s, { columns: 80, rows: 20 });
+    t.after(() => pane.kill());
+    const screen = await pane.screen(/EXIT=0/, 'tw list on an 80-column terminal');
+    const lines = screen.split('\n').filter((l) => l.trim() !== '');
+    const header = lines.find((l) => l.startsWith('ID'))!;
+    assert.match(header, /^ID\s+NAME\s+STATE\b/, screen);
+    assert.doesNotMatch(header, /INFO/, 'the least useful column went first');
+    const row = lines[lines.indexOf(header) + 1]!;
+    assert.match(row, new RegExp(`^${id}\\s+a-very-long-task-name-t…\\s+running\\b`), `one row, not wrapped:\n${screen}`);
+    assert.ok(lines.every((l) => l.length <= 80), screen);
+    const piped = await s.ok(['list']);
+    assert.match(piped, /INFO/, 'piped output keeps every column');
+  });
+
   test('--json: the contract fields of a running task, then of the ended task; no messages or events', async (t) => {
     const s = sandbox(t);
     const go = `${s.dir}/go`;

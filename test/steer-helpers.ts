@@ -124,10 +124,10 @@ export class Tmux {
   readonly session = 'tw';
   private readonly env: NodeJS.ProcessEnv;
 
-  constructor(command: string, s: Sandbox) {
+  constructor(command: string, s: Sandbox, size: { columns: number; rows: number } = { columns: 120, rows: 30 }) {
     this.socket = join(s.dir, `tmux-${++tmuxCount}.sock`);
     this.env = s.env();
-    this.tmux(['new-session', '-d', '-s', this.session, '-x', '120', '-y', '30', command]);
+    this.tmux(['new-session', '-d', '-s', this.session, '-x', String(size.columns), '-y', String(size.rows), command]);
     this.serverPid = Number(this.tmux(['display-message', '-p', '#{pid}']).trim());
   }
 

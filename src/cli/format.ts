@@ -2,7 +2,7 @@
 // colour only on a terminal without NO_COLOR.
 import { formatDuration, formatInstant } from '../core/duration.js';
 import { visible } from './escape.js';
-import { cellWidth } from './width.js';
+import { cellWidth, cutCells } from './width.js';
 import type { Output } from './output.js';
 import { percentOf, type Liveness, type Progress, type Task } from '../core/task.js';
 
@@ -23,8 +23,9 @@ export function paintState(text: string, colour: boolean): string {
  * `states`: the column of states, painted when `colour`. Our own: cli-table3
  * spent ~1.3 ms a row (270 ms for 200 tasks) where this costs microseconds.
  */
-export function renderTable(head: string[], rows: string[][], states?: { column: number; colour: boolean }): string {
-  const clean = rows.map((row) => row.map(visible));
+export function renderTable(head: string[], rows: string[][], states?: { column: number; colour: boolean }, fit?: Fit): string {
+  let clean = rows.map((row) => row.map(visible));
+  if (fit) [head, clean, states] = fitted(head, clean, states, fit);
   const widths = head.map((h, i) => Math.max(h.length, ...clean.map((row) => cellWidth(row[i] ?? ''))));
   const line = (cells: string[], painted: boolean) =>
     cells
@@ -35,6 +36,34 @@ export function renderTable(head: string[], rows: string[][], states?: { column:
       .join('  ')
       .trimEnd();
   return `${[line(head, false), ...clean.map((row) => line(row, true))].join('\n')}\n`;
+}
+
+/**
+ * A table on a terminal `columns` wide: a long `shorten` cell is cut with an
+ * ellipsis, then the columns in `drop` go, first first, until the rows fit.
+ */
+export interface Fit {
+  columns: number;
+  drop: string[];
+  shorten?: { column: string; cells: number };
+}
+
+function fitted(head: string[], rows: string[][], states: { column: number; colour: boolean } | undefined, fit: Fit): [string[], string[][], typeof states] {
+  const short = fit.shorten ? head.indexOf(fit.shorten.column) : -1;
+  if (short !== -1) {
+    const max = fit.shorten!.cells;
+    rows = rows.map((row) => row.map((cell, i) => (i === short && cellWidth(cell) > max ? `${cutCells(cell, max - 1)}…` : cell)));
+  }
+  const width = (h: string[], r: string[][]): number => h.reduce((sum, title, i) => sum + Math.max(title.length, ...r.map((row) => cellWidth(row[i] ?? ''))), 0) + 2 * (h.length - 1);
+  const stateTitle = states ? head[states.column] : undefined;
+  for (const title of fit.drop) {
+    if (width(head, rows) <= fit.columns) break;
+    const at = head.indexOf(title);
+    if (at === -1) continue;
+    head = head.filter((_, i) => i !== at);
+    rows = rows.map((row) => row.filter((_, i) => i !== at));
+  }
+  return [head, rows, states && { ...states, column: head.indexOf(stateTitle!) }];
 }
 
 export const dash = '-';

@@ -56,5 +56,8 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
       infoText(t),
     ];
   });
-  ctx.stdout.write(renderTable(['ID', 'NAME', 'STATE', 'PID', 'CPU%', 'MEM', 'STARTED', 'DURATION', 'PROGRESS', 'HEARTBEAT', 'TIMEOUT', 'INFO'], rows, { column: 2, colour }));
+  // On a terminal, the table fits its width: the least useful columns go first. Piped, all of them.
+  const columns = ctx.stdout.isTTY ? ctx.stdout.columns : undefined;
+  const fit = columns ? { columns, drop: ['INFO', 'STARTED', 'CPU%', 'MEM', 'TIMEOUT', 'PID', 'HEARTBEAT', 'DURATION', 'PROGRESS'], shorten: { column: 'NAME', cells: 24 } } : undefined;
+  ctx.stdout.write(renderTable(['ID', 'NAME', 'STATE', 'PID', 'CPU%', 'MEM', 'STARTED', 'DURATION', 'PROGRESS', 'HEARTBEAT', 'TIMEOUT', 'INFO'], rows, { column: 2, colour }, fit));
 }

@@ -1,0 +1,179 @@
+// The table of commands: their flags, help and examples, and how to load each
+// one's code (only when it runs). The entry parses with it; `tw completion`
+// writes shell completions from it.
+import type { CommandSpec, OptionSpec } from './argv.js';
+import type { Context } from './context.js';
+
+type Run = (opts: never, args: string[], ctx: Context) => Promise<void>;
+export type Load = () => Promise<Run>;
+
+export const GLOBALS: OptionSpec[] = [
+  { flags: '--db <path>', description: 'the store (default: $TW_DB, else $XDG_STATE_HOME/tw/tw.db)' },
+  { flags: '-V, --version', description: 'print the version' },
+];
+const info: OptionSpec = { flags: '--info <key=value>', description: 'a key=value pair to record (repeatable)', repeatable: true };
+const json: OptionSpec = { flags: '--json', description: 'JSON output' };
+const name = (what: string): OptionSpec => ({ flags: '--name <name>', description: what });
+const grace: OptionSpec = { flags: '--grace <dur>', description: 'between SIGTERM and SIGKILL', default: '10s' };
+
+const COMMANDS: CommandSpec<Load>[] = [
+  {
+    name: 'reserve',
+    summary: 'reserve a task id and print it',
+    options: [{ ...name('the task kind'), default: 'task' }, { flags: '--unique', description: 'refuse when an active task has this name' }, info],
+    examples: ['tw reserve --name backup', 'id=$(tw reserve --name nightly --unique --info host=db1) || exit 1'],
+    run: async () => (await import('./commands/reserve.js')).reserve,
+  },
+  {
+    name: 'launch',
+    summary: 'run a command and supervise it to its end',
+    args: ['<command...>'],
+    stopAtFirstOperand: true,
+    options: [
+      { flags: '--id <id>', description: 'run as this reserved task' },
+      name("the task kind (default: the command's basename)"),
+      { flags: '--unique', description: 'refuse when an active task has this name' },
+      { flags: '--timeout <dur>', description: 'kill when no heartbeat for this long (a wall-clock limit without --feedback)' },
+      grace,
+      { flags: '--feedback [path]', description: 'watch a [key]value feedback file, every change a heartbeat: --feedback=PATH, or alone for a new one in the store\'s folder' },
+      info,
+      { flags: '--detach', description: 'run in the background; print the id and return at once' },
+      { flags: '--log <path>', description: "where to save the child's output (default: beside the store)" },
+      { flags: '--supervise', description: 'internal: the detached copy', hidden: true },
+      { flags: '--holder <pid:start>', description: 'internal: the tw that reserved the task for the detached copy', hidden: true },
+    ],
+    examples: [
+      'tw launch -- sleep 2',
+      'tw launch --name backup --timeout 10m --feedback -- ./backup.sh',
+      'tw launch --detach --log /tmp/job.log -- make all',
+      'id=$(tw reserve --name etl) && tw launch --id "$id" -- ./etl.sh',
+    ],
+    run: async () => (await import('./commands/launch.js')).launch,
+  },
+  {
+    name: 'list',
+    summary: 'show active tasks (all with --all)',
+    options: [
+      { flags: '--all', description: 'every task, ended ones too' },
+      { flags: '--state <state>', description: 'only tasks in this state (repeatable)', repeatable: true },
+      name('only tasks with this name'),
+      { flags: '--json', description: 'a JSON array of tasks' },
+    ],
+    examples: ['tw list', 'tw list --all --name backup', 'tw list --state running --json | jq ".[].id"'],
+    run: async () => (await import('./commands/list.js')).list,
+  },
+  {
+    name: 'describe',
+    summary: 'one summary line per task; --block waits for their end',
+    args: ['[id...]'],
+    options: [
+      { flags: '--nc', description: 'only tasks not succeeded' },
+      { flags: '--block', description: 'wait until every task is terminal; exit 0 if all succeeded, else 1' },
+      { flags: '--show-all', description: 'every message and state change, with stacktraces' },
+      { flags: '--json', description: 'a JSON array of tasks with their messages and events' },
+    ],
+    examples: ['tw describe 42', 'tw describe --nc', 'tw describe --show-all 42', 'tw describe --block 42 43 && echo all succeeded'],
+    run: async () => (await import('./commands/describe.js')).describe,
+  },
+  {
+    name: 'cancel',
+    summary: 'cancel reserved or running tasks',
+    args: ['[id...]'],
+    options: [name('every active task with this name'), grace],
+    examples: ['tw cancel 42', 'tw cancel --name backup --grace 30s'],
+    run: async () => (await import('./commands/cancel.js')).cancel,
+  },
+  {
+    name: 'message',
+    summary: 'add a message to a task',
+    args: ['[id]', '[text...]'],
+    options: [
+      { flags: '--type <type>', description: 'notification, debug, error or result', default: 'notification' },
+      { flags: '--stacktrace <text>', description: 'a stacktrace for an error' },
+    ],
+    examples: ['tw message "copied 3 of 8 tables"', 'tw message 42 --type error --stacktrace "$(tail ./err.log)" "load failed"'],
+    run: async () => (await import('./commands/message.js')).message,
+  },
+  {
+    name: 'feedback',
+    summary: "a task's current feedback values",
+    args: ['<id>'],
+    options: [json],
+    examples: ['tw feedback 42', 'tw feedback 42 --json'],
+    run: async () => (await import('./commands/feedback.js')).feedback,
+  },
+  {
+    name: 'parse',
+    summary: 'print the JSON of a feedback file',
+    args: ['<file>'],
+    options: [{ flags: '--json', description: 'JSON output (the default)' }],
+    examples: ['tw parse ./feedback.txt'],
+    run: async () => (await import('./commands/parse.js')).parse,
+  },
+  {
+    name: 'logs',
+    summary: "a task's saved output",
+    args: ['<id>'],
+    options: [{ flags: '-f, --follow', description: 'follow the output until the task ends' }, { flags: '--tail <n>', description: 'only the last N lines' }],
+    examples: ['tw logs 42', 'tw logs -f 42', 'tw logs --tail 20 42'],
+    run: async () => (await import('./commands/logs.js')).logs,
+  },
+  {
+    name: 'history',
+    summary: 'ended tasks, newest first (subcommands prune and clear delete them)',
+    options: [
+      { flags: '--limit <n>', description: 'at most N tasks (0: all)', default: '50' },
+      name('only tasks with this name'),
+      { flags: '--state <state>', description: 'only tasks that ended in this state (repeatable)', repeatable: true },
+      { flags: '--since <dur>', description: 'only tasks ended within this long' },
+      { flags: '--json', description: 'a JSON array of tasks' },
+    ],
+    examples: ['tw history', 'tw history --name backup --state failed --since 7d', 'tw history --limit 0 --json'],
+    run: async () => (await import('./commands/history.js')).history,
+    subcommands: [
+      {
+        name: 'prune',
+        summary: 'delete old history with its messages, events, logs and feedback files',
+        options: [
+          { flags: '--older-than <dur>', description: 'delete tasks that ended longer ago than this' },
+          { flags: '--keep <n>', description: 'keep only the newest N' },
+          name('only tasks with this name'),
+        ],
+        examples: ['tw history prune --older-than 30d', 'tw history prune --keep 100 --name backup'],
+        run: async () => (await import('./commands/history.js')).prune,
+      },
+      {
+        name: 'clear',
+        summary: 'delete all history (active tasks are kept)',
+        options: [name('only tasks with this name')],
+        examples: ['tw history clear', 'tw history clear --name backup'],
+        run: async () => (await import('./commands/history.js')).clear,
+      },
+    ],
+  },
+  {
+    name: 'stats',
+    summary: 'per name: runs, ends, median / p95 / max duration, last failure',
+    options: [name('only this name'), { flags: '--since <dur>', description: 'only tasks ended within this long' }, { flags: '--json', description: 'a JSON array, one object per name' }],
+    examples: ['tw stats', 'tw stats --name backup --since 30d --json'],
+    run: async () => (await import('./commands/stats.js')).stats,
+  },
+  {
+    name: 'completion',
+    summary: 'print the shell completion script (bash, zsh or fish)',
+    args: ['<shell>'],
+    examples: [
+      'source <(tw completion bash)            # in ~/.bashrc',
+      'source <(tw completion zsh)             # in ~/.zshrc',
+      'tw completion fish > ~/.config/fish/completions/tw.fish',
+    ],
+    run: async () => (await import('./commands/completion.js')).completion,
+  },
+];
+
+export const ROOT: CommandSpec<Load> = {
+  name: 'tw',
+  summary: 'Run long jobs from shell scripts and know what they are doing and how they ended.',
+  subcommands: COMMANDS,
+};
+

@@ -1,0 +1,93 @@
+// `tw completion bash|zsh|fish`: completion scripts written from the table of
+// commands, so they never fall behind it. Commands, their subcommands and
+// flags; task ids (active ones for cancel and logs, all for the rest) and
+// names come from `tw list --json` when completing.
+import { usageError } from '../../core/errors.js';
+import type { CommandSpec, OptionSpec } from '../argv.js';
+import { GLOBALS, ROOT, type Load } from '../commands-table.js';
+import type { Context } from '../context.js';
+
+const ACTIVE_IDS = ['cancel', 'logs'];
+const ANY_IDS = ['describe', 'feedback', 'message'];
+const STATES = 'reserved running succeeded failed timed_out cancelled lost';
+
+const longFlags = (options: OptionSpec[] = []): string[] =>
+  options.filter((o) => !o.hidden).map((o) => /--[\w-]+/.exec(o.flags)![0]);
+const commands = (): CommandSpec<Load>[] => ROOT.subcommands ?? [];
+
+export async function completion(_opts: object, [shell]: string[], ctx: Context): Promise<void> {
+  const scripts: Record<string, () => string> = { bash, zsh: () => `(( $+functions[compdef] )) || { autoload -U +X compinit && compinit }\nautoload -U +X bashcompinit && bashcompinit\n${bash()}`, fish };
+  const make = scripts[shell!];
+  if (!make) throw usageError(`no completion for '${shell}': use bash, zsh or fish`);
+  ctx.stdout.write(make());
+}
+
+function bash(): string {
+  const globals = longFlags(GLOBALS).join(' ');
+  const cases = commands()
+    .map((c) => {
+      const subs = (c.subcommands ?? []).map((s) => `    ${c.name}/${s.name}) opts="${longFlags(s.options).join(' ')}" ;;`);
+      return [...subs, `    ${c.name}/*) opts="${[...longFlags(c.options), ...(c.subcommands ?? []).map((s) => s.name)].join(' ')}" ;;`].join('\n');
+    })
+    .join('\n');
+  return `# tw completion for bash (tw completion bash)
+_tw_ids() { tw list $1 --json 2>/dev/null | grep -o '"id":[0-9]*' | cut -d: -f2; }
+_tw_names() { tw list --all --json 2>/dev/null | grep -o '"name":"[^"]*"' | cut -d'"' -f4 | sort -u; }
+_tw() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" cmd="" sub="" i w opts=""
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    w="\${COMP_WORDS[i]}"
+    [[ $w == -- ]] && return 0
+    [[ $w == -* || \${COMP_WORDS[i-1]} == --@(db|name|state|timeout|grace|info|log|type|stacktrace|limit|since|older-than|keep|tail|id) ]] && continue
+    if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub ]]; then sub=$w; fi
+  done
+  case "$prev" in
+    --db|--log) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    --name) COMPREPLY=($(compgen -W "$(_tw_names)" -- "$cur")); return 0 ;;
+    --state) COMPREPLY=($(compgen -W "${STATES}" -- "$cur")); return 0 ;;
+    --id) COMPREPLY=($(compgen -W "$(_tw_ids)" -- "$cur")); return 0 ;;
+  esac
+  if [[ -z $cmd ]]; then
+    COMPREPLY=($(compgen -W "${commands().map((c) => c.name).join(' ')} help ${globals}" -- "$cur")); return 0
+  fi
+  case "$cmd/$sub" in
+${cases}
+  esac
+  if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$opts ${globals} --help" -- "$cur")); return 0; fi
+  case "$cmd" in
+    ${ACTIVE_IDS.join('|')}) COMPREPLY=($(compgen -W "$(_tw_ids)" -- "$cur")) ;;
+    ${ANY_IDS.join('|')}) COMPREPLY=($(compgen -W "$(_tw_ids --all)" -- "$cur")) ;;
+    history) [[ -z $sub ]] && COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;
+    completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
+    help) COMPREPLY=($(compgen -W "${commands().map((c) => c.name).join(' ')}" -- "$cur")) ;;
+  esac
+}
+complete -F _tw tw
+`;
+}
+
+function fish(): string {
+  const lines = [
+    '# tw completion for fish (tw completion fish > ~/.config/fish/completions/tw.fish)',
+    'function __tw_ids; tw list $argv --json 2>/dev/null | string match -r -a \'"id":\\d+\' | string replace \'"id":\' \'\'; end',
+    'function __tw_names; tw list --all --json 2>/dev/null | string match -r -a \'"name":"[^"]*"\' | string replace -r \'"name":"(.*)"\' \'$1\' | sort -u; end',
+    'complete -c tw -f',
+  ];
+  const quote = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  for (const c of commands()) lines.push(`complete -c tw -n __fish_use_subcommand -a ${c.name} -d ${quote(c.summary)}`);
+  for (const o of GLOBALS) lines.push(`complete -c tw -l ${longFlags([o])[0]!.slice(2)} -d ${quote(o.description)}`);
+  for (const c of commands()) {
+    const when = `'__fish_seen_subcommand_from ${c.name}'`;
+    for (const s of c.subcommands ?? []) lines.push(`complete -c tw -n ${when} -a ${s.name} -d ${quote(s.summary)}`);
+    for (const o of [...(c.options ?? []), ...(c.subcommands ?? []).flatMap((s) => s.options ?? [])].filter((x) => !x.hidden)) {
+      const value = /[<[]/.test(o.flags) ? ' -r' : '';
+      lines.push(`complete -c tw -n ${when} -l ${longFlags([o])[0]!.slice(2)}${value} -d ${quote(o.description)}`);
+    }
+  }
+  lines.push(`complete -c tw -n '__fish_seen_subcommand_from ${ACTIVE_IDS.join(' ')}' -a '(__tw_ids)'`);
+  lines.push(`complete -c tw -n '__fish_seen_subcommand_from ${ANY_IDS.join(' ')}' -a '(__tw_ids --all)'`);
+  lines.push(`complete -c tw -l name -x -a '(__tw_names)'`);
+  lines.push(`complete -c tw -l state -x -a '${STATES}'`);
+  lines.push(`complete -c tw -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'`);
+  return `${lines.join('\n')}\n`;
+}
