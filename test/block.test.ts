@@ -2,6 +2,7 @@
 // it started), exits 0 if all succeeded, 1 otherwise, 4 for an unknown id;
 // plain lines when piped, a live view with progress bars on a terminal (tmux).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { alive, fixture, NODE, oneLineError, requireBuild, sandbox, until } from './helpers.js';
@@ -131,6 +132,28 @@ describe('tw describe --block', { concurrency: true }, () => {
     assert.match(final, /EXIT=0\b/, final);
     assert.match(final, /succeeded/, final);
     assert.equal(pane.cursorVisible(), true, 'the cursor is visible again');
+  });
+
+  test('on a 20-row terminal, 40 tasks: the view fits, the failure stays in sight, the final screen sums up, no stale frames', { skip: !HAVE_TMUX && 'no tmux' }, async (t) => {
+    const s = sandbox(t);
+    const go = `${s.dir}/go`;
+    const ids: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const exit = i === 17 ? 3 : 0;
+      ids.push(await launchBg(s, ['--name', `job${i}`, '--', 'sh', '-c', `while [ ! -e "$0" ]; do sleep 0.05; done; exit ${exit}`, go]));
+    }
+    for (const id of ids) await waitRunning(s, id);
+    const pane = new Tmux(twInPane(s, ['describe', '--block', ...ids.map(String)]), s, { columns: 100, rows: 20 });
+    t.after(() => pane.kill());
+    const view = await pane.screen(/\.\.\. and \d+ more/, 'the live view');
+    assert.ok(view.trimEnd().split('\n').length <= 20, view);
+    writeFileSync(go, '');
+    const final = await pane.screen(/EXIT=\d+/, 'the blocker to exit', 20_000);
+    assert.match(final, /EXIT=1\b/);
+    assert.match(final, /job17\s.*failed\s+exit 3/, final);
+    assert.match(final, /39 of 40 succeeded/, final);
+    const history = execFileSync('tmux', ['-S', pane.socket, 'capture-pane', '-p', '-S', '-', '-t', pane.session], { encoding: 'utf8' });
+    assert.doesNotMatch(history, /\.\.\. and \d+ more/, `a live frame was left in the scrollback:\n${history}`);
   });
 
   test('on a terminal: Ctrl-C ends the blocker, leaves the tasks running and the cursor visible', { skip: !HAVE_TMUX && 'no tmux' }, async (t) => {

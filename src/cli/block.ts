@@ -29,11 +29,17 @@ export async function block(store: Store, ids: number[], quiet: boolean, ctx: Co
   const onInterrupt = () => stop.abort();
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
+  // A resized terminal is redrawn at once.
+  let redraw = new AbortController();
+  const onResize = () => redraw.abort();
+  process.on('SIGWINCH', onResize);
   const watch = new StoreWatch(store);
   const printed = new Map<number, string>();
-  let drawn = 0;
   let deleted = 0;
-  if (live) ctx.stdout.write('\x1b[?25l');
+  let last: { task: Task; live: Liveness | null }[] = [];
+  // The live view draws on the terminal's alternate screen: no frame is left in the scrollback,
+  // only the final screen, printed once the view is gone.
+  if (live) ctx.stdout.write('\x1b[?1049h\x1b[?25l');
   try {
     for (;;) {
       const now = ctx.now();
@@ -50,16 +56,11 @@ export async function block(store: Store, ids: number[], quiet: boolean, ctx: Co
         return task ? [{ task, live: livenessOf(task, seen, now) }] : [];
       });
       targets = tasks.map(({ task }) => task.id);
+      last = tasks;
       const done = tasks.every(({ task }) => isTerminal(task.state));
       if (live) {
-        // Never wider or taller than the terminal: a wrapped line would break the redraw.
-        const columns = ctx.stdout.columns || 80;
-        const room = Math.max(1, (ctx.stdout.rows || 24) - 1);
-        const shown = tasks.length > room ? tasks.filter((t) => !isTerminal(t.task.state)).slice(0, room - 1) : tasks;
-        const lines = shown.map((t) => liveLine(t.task, t.live, now, colour, columns));
-        if (shown.length < tasks.length) lines.push(`... and ${tasks.length - shown.length} more (${tasks.filter((t) => isTerminal(t.task.state)).length} ended)`.slice(0, columns - 1));
-        ctx.stdout.write(`${drawn ? `\x1b[${drawn}A\r\x1b[J` : ''}${lines.join('\n')}\n`);
-        drawn = lines.length;
+        const frame = frameLines(tasks, now, colour, ctx.stdout.columns || 80, Math.max(2, (ctx.stdout.rows || 24) - 1));
+        ctx.stdout.write(`\x1b[H\x1b[J${frame.join('\n')}`);
       } else if (!quiet) {
         const lines = summaryLines(tasks, false, true);
         tasks.forEach(({ task, live: l }, i) => {
@@ -73,14 +74,52 @@ export async function block(store: Store, ids: number[], quiet: boolean, ctx: Co
         return targets;
       }
       if (stop.signal.aborted) throw new TwError('interrupted; the tasks go on', 130);
-      await watch.next(FALLBACK_MS, stop.signal);
+      if (redraw.signal.aborted) redraw = new AbortController();
+      await watch.next(FALLBACK_MS, AbortSignal.any([stop.signal, redraw.signal]));
     }
   } finally {
     watch.close();
-    if (live) ctx.stdout.write('\x1b[?25h');
+    if (live) {
+      ctx.stdout.write('\x1b[?1049l\x1b[?25h');
+      ctx.stdout.write(`${finalLines(last, ctx.now(), colour, ctx.stdout.columns || 80).join('\n')}\n`);
+    }
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
+    process.off('SIGWINCH', onResize);
   }
+}
+
+type Shown = { task: Task; live: Liveness | null };
+
+/** Active tasks first, then the ones that did not succeed, then the rest: what matters stays on screen. */
+function byConcern(tasks: Shown[]): Shown[] {
+  const rank = ({ task }: Shown): number => (!isTerminal(task.state) ? 0 : task.state !== 'succeeded' ? 1 : 2);
+  return [...tasks].sort((a, b) => rank(a) - rank(b));
+}
+
+/** One frame of the live view: never wider or taller than the terminal (`rows` lines at most). */
+function frameLines(tasks: Shown[], now: number, colour: boolean, columns: number, rows: number): string[] {
+  const ordered = byConcern(tasks);
+  const shown = ordered.length > rows ? ordered.slice(0, rows - 1) : ordered;
+  const lines = shown.map((t) => liveLine(t.task, t.live, now, colour, columns));
+  if (shown.length < ordered.length) {
+    const rest = ordered.slice(shown.length);
+    lines.push(cutCells(`... and ${rest.length} more (${rest.filter((t) => t.task.state === 'succeeded').length} succeeded)`, columns - 1));
+  }
+  return lines;
+}
+
+/** The final screen: every task that did not succeed, with its state and exit code, and how many did. */
+function finalLines(tasks: Shown[], now: number, colour: boolean, columns: number): string[] {
+  if (tasks.length === 0) return ['nothing to wait for'];
+  const failed = byConcern(tasks).filter((t) => t.task.state !== 'succeeded');
+  const active = tasks.filter((t) => !isTerminal(t.task.state)).length;
+  const ok = tasks.length - failed.length;
+  const how = ({ task }: Shown): string => (task.exitCode !== null ? `exit ${task.exitCode}` : task.signal ? task.signal : '');
+  return [
+    ...failed.map((t) => `${liveLine(t.task, t.live, now, colour, columns - 10)}  ${how(t)}`.trimEnd()),
+    failed.length === 0 ? `all ${tasks.length} succeeded` : `${ok} of ${tasks.length} succeeded${active ? `, ${active} still active` : ''}`,
+  ];
 }
 
 function liveLine(task: Task, live: Liveness | null, now: number, colour: boolean, columns: number): string {
