@@ -159,6 +159,12 @@ const COMMANDS: CommandSpec<Load>[] = [
     run: async () => (await import('./commands/stats.js')).stats,
   },
   {
+    name: 'live',
+    summary: 'a live tw list on a terminal, as top is (q quits)',
+    examples: ['tw live'],
+    run: async () => (await import('./commands/live.js')).live,
+  },
+  {
     name: 'completion',
     summary: 'print the shell completion script (bash, zsh or fish)',
     args: ['<shell>'],

@@ -1,0 +1,79 @@
+// `tw live`: a live `tw list` on a terminal, as top is: redrawn on every
+// change of the store and every second, on the terminal's alternate screen,
+// with progress bars, heartbeat ages and the latest ends. `q` or Ctrl-C
+// quits and leaves the terminal as it was.
+import { usageError } from '../../core/errors.js';
+import { ACTIVE_STATES, durationMs, isTerminal, percentOf, type Task } from '../../core/task.js';
+import { livenessOf, reap, asSeen } from '../../launcher/reap.js';
+import { once, type Context } from '../context.js';
+import { colourOn, dash, duration, renderTable, stateText } from '../format.js';
+import { StoreWatch } from '../store-watch.js';
+
+const EVERY_MS = 1000;
+const RECENT = 5;
+const BAR = 12;
+
+export async function live(_opts: object, _args: string[], ctx: Context): Promise<void> {
+  if (!ctx.stdout.isTTY || !process.stdin.isTTY) throw usageError('tw live needs a terminal; tw list --json is for scripts');
+  const store = await ctx.openStore();
+  const warn = once(() => {}); // a warning would break the screen: the table shows what reaping saw
+  const colour = colourOn(ctx.stdout, ctx.env);
+  const quit = new AbortController();
+  let redraw = new AbortController();
+  const onKey = (key: Buffer) => {
+    if (key.includes(0x71) || key.includes(0x51) || key.includes(0x03)) quit.abort(); // q, Q, Ctrl-C
+  };
+  const onResize = () => redraw.abort();
+  process.stdin.setRawMode(true);
+  process.stdin.on('data', onKey);
+  process.on('SIGWINCH', onResize);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => quit.abort());
+  const watch = new StoreWatch(store);
+  ctx.stdout.write('\x1b[?1049h\x1b[?25l');
+  try {
+    while (!quit.signal.aborted) {
+      const now = ctx.now();
+      const seen = reap(store, now, warn);
+      const active = store.find({ states: ACTIVE_STATES }).map((t) => asSeen(t, seen));
+      const ended = store.history({ limit: RECENT });
+      const columns = ctx.stdout.columns || 80;
+      const rows = Math.max(5, (ctx.stdout.rows || 24) - 1);
+      const row = (t: Task) => [
+        String(t.id),
+        t.name,
+        stateText(t, livenessOf(t, seen, now)),
+        bar(t),
+        duration(durationMs(t, now)),
+        t.state === 'running' && t.feedbackPath && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash,
+        isTerminal(t.state) ? (t.exitCode !== null ? String(t.exitCode) : (t.signal ?? dash)) : dash,
+      ];
+      const head = ['ID', 'NAME', 'STATE', 'PROGRESS', 'DURATION', 'HEARTBEAT', 'EXIT'];
+      const fit = { columns, drop: ['HEARTBEAT', 'EXIT', 'DURATION'], shorten: { column: 'NAME', cells: 24 } };
+      const shownActive = active.slice(0, Math.max(1, rows - 4 - Math.min(RECENT, ended.length)));
+      const lines = [
+        `tw live: ${active.length} active${shownActive.length < active.length ? ` (${shownActive.length} shown)` : ''}; q quits`,
+        ...(active.length ? renderTable(head, shownActive.map(row), { column: 2, colour }, fit).trimEnd().split('\n') : ['no active tasks']),
+        '',
+        ...(ended.length ? ['recent ends:', ...renderTable(head, ended.map(row), { column: 2, colour }, fit).trimEnd().split('\n').slice(1)] : []),
+      ].slice(0, rows);
+      ctx.stdout.write(`\x1b[H\x1b[J${lines.join('\n')}`);
+      if (redraw.signal.aborted) redraw = new AbortController();
+      await watch.next(EVERY_MS, AbortSignal.any([quit.signal, redraw.signal]));
+    }
+  } finally {
+    watch.close();
+    ctx.stdout.write('\x1b[?1049l\x1b[?25h');
+    process.stdin.setRawMode(false);
+    process.stdin.off('data', onKey);
+    process.stdin.pause();
+    process.off('SIGWINCH', onResize);
+  }
+}
+
+/** A progress bar with its percent, or a dash. */
+function bar(t: Task): string {
+  const pct = percentOf(t.progress);
+  if (pct === null) return dash;
+  const filled = Math.round((BAR * Math.min(100, pct)) / 100);
+  return `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}] ${Math.floor(pct)}%`;
+}
