@@ -10,7 +10,7 @@
 // by another node: tw built with one and run with another) is made again at
 // the end of this run, where dist/ can be written, so only one run pays.
 'use strict';
-const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { accessSync, constants, readFileSync, renameSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { join } = require('node:path');
 const { Script } = require('node:vm');
@@ -36,7 +36,7 @@ function cachedDataFor(source) {
 
 const cachedData = making ? undefined : cachedDataFor(source);
 const script = new Script(Module.wrap(source.toString('utf8')), { filename: file, cachedData });
-if (making || (cachedData === undefined || script.cachedDataRejected)) {
+if (making || ((cachedData === undefined || script.cachedDataRejected) && writable(dist))) {
   // At exit, so that the cache holds every function the run compiled.
   process.on('exit', () => {
     const length = Buffer.alloc(4);
@@ -49,5 +49,14 @@ if (making || (cachedData === undefined || script.cachedDataRejected)) {
     }
   });
 }
+function writable(dir) {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false; // an install of another user's: compiled as usual, nothing tried at exit
+  }
+}
+
 const main = { exports: {} };
 script.runInThisContext()(main.exports, Module.createRequire(file), main, file, dist);

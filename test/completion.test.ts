@@ -3,7 +3,7 @@
 // ids (active ones for cancel) and names from a real store.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { BIN, NODE, requireBuild, sandbox } from './helpers.js';
@@ -30,4 +30,19 @@ test('bash completion: commands, flags, active ids for cancel, every id for desc
   await s.ok(['cancel', String(running)]);
   for (const shell of ['zsh', 'fish']) assert.match(await s.ok(['completion', shell]), /tw/);
   assert.equal((await s.run(['completion', 'tcsh'])).code, 2);
+});
+
+test('bash completion never runs what a task name holds', async (t) => {
+  const s = sandbox(t);
+  const bin = join(s.dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'tw'), `#!/bin/sh\nexec "${NODE}" "${BIN}" "$@"\n`);
+  chmodSync(join(bin, 'tw'), 0o755);
+  const pwned = join(s.dir, 'pwned');
+  assert.equal((await s.run(['launch', '--name', `$(touch ${pwned})`, '--', 'true'])).code, 0);
+  const script = `source <(tw completion bash); COMP_WORDS=(tw list --name ""); COMP_CWORD=3; _tw; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const r = spawnSync('bash', ['-c', script], { env: { ...s.env(), PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, `$(touch ${pwned})\n`, 'the name offered as it is');
+  assert.equal(existsSync(pwned), false, 'the name was run');
 });

@@ -38,6 +38,9 @@ describe('files that are ours and nobody else\'s', { concurrency: true, skip: is
     const via = join(s.dir, 'via-link');
     symlinkSync(theirs, via);
     await refused(s, ['--db', join(via, 'tw.db'), 'list'], 3, /belongs to uid 65534, not to you/);
+    const foreignSticky = sharedFolder(s, 'their-sticky', 0o1777);
+    chownSync(foreignSticky, NOBODY, NOBODY);
+    await refused(s, ['--db', join(foreignSticky, 'tw.db'), 'list'], 3, /belongs to uid 65534/);
     const sticky = sharedFolder(s, 'sticky', 0o1777);
     assert.equal((await s.run(['--db', join(sticky, 'tw.db'), 'launch', '--', 'true'])).code, 0);
     assert.ok(existsSync(join(sticky, 'tw.db.d', 'logs', '1.log')));
@@ -92,6 +95,11 @@ describe('files that are ours and nobody else\'s', { concurrency: true, skip: is
     assert.equal(await s.ok(['--db', a, 'logs', '1']), 'A\n', 'b\'s clear left a\'s log');
     assert.equal((await s.ok(['--db', a, 'history', 'prune', '--keep', '0'])).trim(), 'deleted 2 tasks');
     assert.equal(readFileSync(join(dir, 'logs', '2.log'), 'utf8'), 'keep\n', 'a file tw did not make is untouched');
+    // A log the user named where round 1 kept tw's own is the user's, and stays.
+    writeFileSync(join(dir, 'logs', 'build.log'), 'precious\n');
+    assert.equal((await s.run(['--db', a, 'launch', '--log', join(dir, 'logs', 'build.log'), '--', 'echo', 'built'])).code, 0);
+    assert.equal((await s.ok(['--db', a, 'history', 'clear'])).trim(), 'deleted 1 task');
+    assert.equal(readFileSync(join(dir, 'logs', 'build.log'), 'utf8'), 'precious\nbuilt\n');
   });
 
   test('a store of round 1\'s layout (logs/ beside the store) keeps working: its logs are read and pruned where they are', async (t) => {

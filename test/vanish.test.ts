@@ -2,8 +2,8 @@
 // follower finishes with a clear outcome, no hang, no exit 70 (issue 13, 3-5).
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { oneLineError, requireBuild, sandbox, until } from './helpers.js';
-import { launchBg, waitEnded, waitRunning, withDb } from './steer-helpers.js';
+import { BIN, NODE, oneLineError, requireBuild, sandbox, until } from './helpers.js';
+import { launchBg, peek, waitEnded, waitRunning, withDb } from './steer-helpers.js';
 
 before(requireBuild);
 
@@ -61,4 +61,16 @@ describe('a task that vanishes mid-way', { concurrency: true }, () => {
     assert.equal(end.code, 4, canceller.output.stderr);
     assert.equal(oneLineError(canceller.output.stderr), null);
   });
+});
+
+test('logs -f of a task whose launcher still passes output to a slow reader: it waits for the last of it', async (t) => {
+  const s = sandbox(t);
+  const child = `head -c 70000 /dev/zero | tr '\\\\0' x; sleep 0.3; head -c 60000 /dev/zero | tr '\\\\0' y; echo LAST`;
+  const pipeline = s.startShell(`"$0" "$1" launch -- sh -c "$2" | (sleep 3; cat > /dev/null)`, [NODE, BIN, child]);
+  await until(() => peek(s, 1)?.state === 'running', { what: 'the task running' });
+  const follower = await s.run(['logs', '-f', '1'], { timeoutMs: 20_000 });
+  assert.equal(follower.code, 0, follower.stderr);
+  assert.equal(follower.stdout.length, 130_005, 'every byte, up to LAST');
+  assert.ok(follower.stdout.endsWith('LAST\n'));
+  await pipeline.ended;
 });

@@ -58,10 +58,11 @@ export function openLog(path: string): number {
 export function openToRead(path: string, what: string): number | null {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | constants.O_NOFOLLOW);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new TwError(`cannot read ${what} ${path}: ${errnoText(e)}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw new TwError(`cannot read ${what} ${path}: ${code === 'ELOOP' ? 'a symbolic link, not a file tw wrote' : errnoText(e)}`);
   }
   const stat = fstatSync(fd);
   if (!stat.isFile()) {

@@ -11,15 +11,14 @@ import { bootId, readStat } from './proc.js';
 const CHECK_EVERY_MS = 25;
 
 /** The processes, outside any group, that carry the task's cookie and started after its child. */
-export function findEscaped(child: ProcessRef, taskId: number, storePath: string, ranMs: number): ProcessRef[] {
+export function findEscaped(child: ProcessRef, taskId: number, storePath: string): ProcessRef[] {
   if (child.bootId !== bootId() || child.startTicks < 0) return [];
   const cookie = [`TW_TASK_ID=${taskId}`, `TW_DB=${storePath}`];
   const found: ProcessRef[] = [];
-  const newer = ranMs < PID_SHORTCUT_MS ? newerPids(child.pid) : () => true;
   for (const entry of readdirSync('/proc')) {
     if (entry.charCodeAt(0) > 57) continue; // not a pid
     const pid = Number(entry);
-    if (pid === process.pid || !newer(pid)) continue;
+    if (pid === process.pid) continue;
     let environ: string;
     try {
       environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
@@ -32,25 +31,6 @@ export function findEscaped(child: ProcessRef, taskId: number, storePath: string
     if (stat && stat.state !== 'Z' && stat.startTicks >= child.startTicks) found.push({ pid, startTicks: stat.startTicks, bootId: child.bootId });
   }
   return found;
-}
-
-/**
- * Which pids can belong to processes started after `pid`: the kernel hands
- * out pids in turn, and /proc/loadavg's last field is the last one it gave.
- * Unless the numbering wrapped since (the last is below `pid`), only pids in
- * between can: the environments of older processes need not be read at all.
- * Used for tasks shorter than PID_SHORTCUT_MS only: in that time no machine
- * hands out pid_max (4 million) pids and wraps past `pid` again.
- */
-const PID_SHORTCUT_MS = 10 * 60_000;
-function newerPids(pid: number): (candidate: number) => boolean {
-  let last: number;
-  try {
-    last = Number(readFileSync('/proc/loadavg', 'latin1').trim().split(' ').pop());
-  } catch {
-    return () => true;
-  }
-  return Number.isSafeInteger(last) && last >= pid ? (candidate) => candidate > pid && candidate <= last : () => true;
 }
 
 /**
@@ -77,8 +57,8 @@ export async function stopEscaped(refs: ProcessRef[], graceMs: number): Promise<
 }
 
 /** Stops the task's descendants that left its process group; warns of those that cannot be stopped. */
-export async function stopDescendants(child: ProcessRef, id: number, storePath: string, ranMs: number, graceMs: number, warn: (message: string) => void): Promise<void> {
-  const escaped = findEscaped(child, id, storePath, ranMs);
+export async function stopDescendants(child: ProcessRef, id: number, storePath: string, graceMs: number, warn: (message: string) => void): Promise<void> {
+  const escaped = findEscaped(child, id, storePath);
   if (!escaped.length) return;
   const left = await stopEscaped(escaped, graceMs);
   if (left.length) warn(`warning: task ${id} left ${left.length === 1 ? 'a process' : 'processes'} running outside its group that tw may not signal: pid ${left.map((r) => r.pid).join(', ')}`);

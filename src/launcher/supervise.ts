@@ -1,8 +1,6 @@
 // The launcher's one event loop: the child's exit, the feedback watcher, one
 // timer for the next deadline, and the signals sent to the launcher.
-import { statSync } from 'node:fs';
 import { makeFolders } from '../core/files.js';
-import { ownFileOf } from '../store/location.js';
 import { dirname } from 'node:path';
 import { errnoText, ExitCode, TwError } from '../core/errors.js';
 import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } from '../core/task.js';
@@ -149,7 +147,7 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   stdin?.stop();
   // The leader is gone; leave none of its group behind, nor what left the group.
   await (termination ?? terminateGroup(ref, graceMs));
-  await stopDescendants(ref, task.id, store.path, endedAt - startedAt, graceMs, opts.warn);
+  await stopDescendants(ref, task.id, store.path, graceMs, opts.warn);
   // What the child wrote last is read at once, unless our own reader stalls: a moment for it
   // (the stacktrace is its stderr's last lines), then the end is recorded, whatever our reader does.
   await Promise.race([io.closed, delay(FINAL_OUTPUT_MS)]);
@@ -197,12 +195,10 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
     io.stop();
     break;
   }
-  await io.done();
-  // A log the user named may get later runs' output: mark where this task's ends.
-  if (task.logOffset > 0 || ownFileOf(store.path, task.logPath!) === null) {
-    const size = statSync(task.logPath!, { throwIfNoEntry: false })?.size;
-    if (size !== undefined) record('the end of its log', () => store.recordLogEnd(task.id, size));
-  }
+  // Where this task's output ends in its log (a log the user named may get later runs'), and
+  // a sign for `logs -f` that the last of it is written.
+  const logSize = await io.done();
+  if (logSize !== null) record('the end of its log', () => store.recordLogEnd(task.id, logSize));
   for (const s of FORWARDED) process.off(s, dispatch);
   // Another process recorded the end first (a cancel while this launcher was stopped): exit as that end says.
   const other = recorded && !recorded.recorded ? recorded.task?.state : undefined;

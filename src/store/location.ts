@@ -36,16 +36,15 @@ export function defaultFeedbackPathAround(storePath: string): [string, string] {
 }
 
 /**
- * Whether `path` is a file tw made for this store, and so may delete: in its
- * own folder's logs/ or feedback/, or in round 1's beside the store. Relative
- * to the store's folder, or null if not.
+ * Whether `path` is a file tw made for task `id` of this store, and so may
+ * delete: exactly the name it gives that task's log or feedback file, in the
+ * store's own folder or in round 1's beside the store (a path the user named
+ * there for a log is not). Relative to the store's folder, or null if not.
  */
-export function ownFileOf(storePath: string, path: string): string | null {
+export function ownFileOf(storePath: string, path: string, id: number): string | null {
   const home = dirname(storePath);
   const own = basename(ownFolder(storePath));
+  const names = [`logs/${id}.log`, `feedback/${id}.txt`];
   const rel = path.startsWith(`${home}/`) ? path.slice(home.length + 1) : null;
-  if (rel === null || rel.split('/').includes('..')) return null;
-  const parts = rel.split('/');
-  const fits = (parts.length === 3 && parts[0] === own && ['logs', 'feedback'].includes(parts[1]!)) || (parts.length === 2 && ['logs', 'feedback'].includes(parts[0]!));
-  return fits ? rel : null;
+  return rel !== null && names.some((name) => rel === name || rel === `${own}/${name}`) ? rel : null;
 }

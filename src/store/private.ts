@@ -27,7 +27,8 @@ export function checkStoreFolder(dir: string): void {
     throw storeError(`cannot use the store folder ${dir}: ${errnoText(e)}`);
   }
   if (!stat.isDirectory()) throw storeError(`cannot use the store folder ${dir}: not a directory`);
-  if (stat.mode & 0o1000) return; // sticky, as /tmp: others can neither replace nor remove what is ours
+  // Sticky, as /tmp, and root's or ours: others can neither replace nor remove what is ours there.
+  if (stat.mode & 0o1000 && (stat.uid === 0 || stat.uid === uid())) return;
   owner(stat, dir);
   if (stat.mode & 0o022) throw storeError(`refusing the store folder ${dir}: others can write to it (mode ${octal(stat.mode)}); run chmod go-w ${dir}`);
 }

@@ -180,7 +180,7 @@ export class SqliteStore implements Store {
     return (this.sql('SELECT at, from_state, to_state, reason FROM events WHERE task_id = ? ORDER BY seq').all(id) as EventRow[]).map(eventFromRow);
   }
 
-  prune(rule: PruneRule, name?: string, beforeDelete: (files: string[]) => void = () => {}): PruneResult {
+  prune(rule: PruneRule, name?: string, beforeDelete: (files: { id: number; path: string }[]) => void = () => {}): PruneResult {
     const byName = name === undefined ? '' : 'AND name = ?';
     const nameParams = name === undefined ? [] : [name];
     const [select, selectParams] =
@@ -193,7 +193,7 @@ export class SqliteStore implements Store {
     type Doomed = { id: number; log_path: string | null; feedback_path: string | null };
     for (;;) {
       const doomed = select.all(...selectParams) as Doomed[];
-      beforeDelete(doomed.flatMap((d) => [d.log_path, d.feedback_path].filter((f): f is string => f !== null)));
+      beforeDelete(doomed.flatMap((d) => [d.log_path, d.feedback_path].filter((f): f is string => f !== null).map((path) => ({ id: d.id, path }))));
       const batch = this.write(() => {
         const ids = doomed.map((d) => d.id);
         for (const id of ids) {

@@ -129,7 +129,7 @@ export interface Store {
    * Deletes terminal tasks by the rule, in small batches. `beforeDelete` gets each batch's files
    * first: removing them frees room, so a prune works on a full disk (SQLite needs room to delete).
    */
-  prune(rule: PruneRule, name?: string, beforeDelete?: (files: string[]) => void): PruneResult;
+  prune(rule: PruneRule, name?: string, beforeDelete?: (files: { id: number; path: string }[]) => void): PruneResult;
   stats(name: string | undefined, endedSince: number | undefined): NameStats[];
   /** Runs reads that must see one consistent state of the store (no write may land between them). */
   snapshot<T>(read: () => T): T;

@@ -55,7 +55,7 @@ async function cancelOne(store: Store, id: number, graceMs: number, by: string, 
   if (task.child) {
     await terminateGroup(task.child, graceMs);
     // Without a launcher, nobody else will stop what left the group.
-    if (!isAlive(task.launcher)) await stopDescendants(task.child, id, store.path, ctx.now() - (task.startedAt ?? 0), graceMs, ctx.warn);
+    if (!isAlive(task.launcher)) await stopDescendants(task.child, id, store.path, graceMs, ctx.warn);
   }
   // A live launcher records the end itself (with the exit status); wait for it, then step in.
   const deadline = Date.now() + (isAlive(task.launcher) ? LAUNCHER_MARGIN_MS : 0);

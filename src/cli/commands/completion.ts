@@ -33,6 +33,8 @@ function bash(): string {
   return `# tw completion for bash (tw completion bash)
 _tw_ids() { tw list $1 --json 2>/dev/null | grep -o '"id":[0-9]*' | cut -d: -f2; }
 _tw_names() { tw list --all --json 2>/dev/null | grep -o '"name":"[^"]*"' | cut -d'"' -f4 | sort -u; }
+# Task data is never given to compgen -W, which would expand $(...) in a name: each line is matched as it is.
+_tw_lines() { local line; COMPREPLY=(); while IFS= read -r line; do [[ $line == "$cur"* ]] && COMPREPLY+=("$line"); done; }
 _tw() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" cmd="" sub="" i w opts=""
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -43,9 +45,9 @@ _tw() {
   done
   case "$prev" in
     --db|--log) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
-    --name) COMPREPLY=($(compgen -W "$(_tw_names)" -- "$cur")); return 0 ;;
+    --name) _tw_lines < <(_tw_names); return 0 ;;
     --state) COMPREPLY=($(compgen -W "${STATES}" -- "$cur")); return 0 ;;
-    --id) COMPREPLY=($(compgen -W "$(_tw_ids)" -- "$cur")); return 0 ;;
+    --id) _tw_lines < <(_tw_ids); return 0 ;;
   esac
   if [[ -z $cmd ]]; then
     COMPREPLY=($(compgen -W "${commands().map((c) => c.name).join(' ')} help ${globals}" -- "$cur")); return 0
@@ -55,8 +57,8 @@ ${cases}
   esac
   if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$opts ${globals} --help" -- "$cur")); return 0; fi
   case "$cmd" in
-    ${ACTIVE_IDS.join('|')}) COMPREPLY=($(compgen -W "$(_tw_ids)" -- "$cur")) ;;
-    ${ANY_IDS.join('|')}) COMPREPLY=($(compgen -W "$(_tw_ids --all)" -- "$cur")) ;;
+    ${ACTIVE_IDS.join('|')}) _tw_lines < <(_tw_ids) ;;
+    ${ANY_IDS.join('|')}) _tw_lines < <(_tw_ids --all) ;;
     history) [[ -z $sub ]] && COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;
     completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
     help) COMPREPLY=($(compgen -W "${commands().map((c) => c.name).join(' ')}" -- "$cur")) ;;

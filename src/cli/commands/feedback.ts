@@ -3,6 +3,7 @@ import { parseProgress } from '../../feedback/parser.js';
 import { parseFile } from '../../feedback/read-file.js';
 import { parseId } from '../args.js';
 import type { Context } from '../context.js';
+import { visible } from '../escape.js';
 import { progressText, renderTable } from '../format.js';
 
 export async function feedback(opts: { json?: boolean }, [idText]: string[], ctx: Context): Promise<void> {
@@ -28,5 +29,5 @@ export async function feedback(opts: { json?: boolean }, [idText]: string[], ctx
   if (entries.length) ctx.stdout.write(renderTable(['KEY', 'VALUE'], entries));
   if (progress) ctx.stdout.write(`progress: ${progressText(progress)}\n`);
   if (current.ignored) ctx.stdout.write(`${current.ignored} line(s) ignored\n`);
-  if (!entries.length && ctx.stdout.isTTY) ctx.stderr.write(task.feedbackPath ? `no feedback values yet (${task.feedbackPath})\n` : `task ${id} has no feedback file\n`);
+  if (!entries.length && ctx.stdout.isTTY) ctx.stderr.write(task.feedbackPath ? `no feedback values yet (${visible(task.feedbackPath)})\n` : `task ${id} has no feedback file\n`);
 }

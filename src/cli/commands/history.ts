@@ -68,9 +68,9 @@ async function removeHistory(rule: PruneRule, name: string | undefined, ctx: Con
   // files go before its rows: that frees room, and SQLite needs room to delete (a full disk).
   const home = dirname(store.path);
   let kept = 0;
-  const removeFiles = (files: string[]): void => {
+  const removeFiles = (files: { id: number; path: string }[]): void => {
     for (const file of files) {
-      const rel = ownFileOf(store.path, file);
+      const rel = ownFileOf(store.path, file.path, file.id);
       if (rel !== null && !removeOwnFile(home, rel)) kept++;
     }
   };

@@ -2,7 +2,8 @@ import { closeSync, fstatSync, readSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
 import { ExitCode, noSuchTask, TwError } from '../../core/errors.js';
 import { openToRead } from '../../core/files.js';
-import { isTerminal } from '../../core/task.js';
+import { isTerminal, type Task } from '../../core/task.js';
+import { isAlive } from '../../launcher/proc.js';
 import { reap } from '../../launcher/reap.js';
 import { parseCount, parseId } from '../args.js';
 import { once, type Context } from '../context.js';
@@ -31,8 +32,13 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
     }
     // Follow: copy what is appended until the task is terminal, then the rest.
     const warn = once(ctx.warn); // reaped at every turn: say each thing once
-    const drain = (logPath: string | null, end: number | null = null): void => {
-      if (logPath && fd === null) fd = openToRead(logPath, 'the log');
+    const drain = (now: Task | null, end: number | null = null): void => {
+      const logPath = now?.logPath ?? path;
+      if (logPath && fd === null) {
+        fd = openToRead(logPath, 'the log');
+        // Claimed since (launch --id): its output starts where the claim found the log's end.
+        if (now) offset = Math.max(offset, now.logOffset);
+      }
       if (fd !== null) offset = copyFrom(fd, offset, ctx.stdout, end);
     };
     let wake: (() => void) | null = null;
@@ -45,10 +51,11 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
     try {
       for (;;) {
         const now = store.get(id);
-        drain(now?.logPath ?? path);
+        drain(now);
         if (!now) throw new TwError(`task ${id} was deleted while followed (history prune or clear); its log ends here`, ExitCode.NoSuchTask);
-        if (isTerminal(now.state)) {
-          drain(now.logPath, now.logEnd);
+        // Ended, and the launcher has written the last of the output (it records where it ends), or is gone.
+        if (isTerminal(now.state) && (now.logEnd !== null || !isAlive(now.launcher))) {
+          drain(now, now.logEnd);
           return;
         }
         reap(store, ctx.now(), warn);

@@ -29,8 +29,8 @@ export interface ChildIo {
   heldElsewhere(): boolean;
   /** Drops what our own reader has not taken yet, and stops reading. */
   abandon(): void;
-  /** Resolves once everything read is written and the log is closed. */
-  done(): Promise<void>;
+  /** Resolves once everything read is written and the log is closed: to the log's size then, or null if it stopped early. */
+  done(): Promise<number | null>;
   /** The last lines the child wrote to stderr. */
   stderrTail(lines: number): string;
   /** Never attached (the launch was refused): closes everything. */
@@ -101,8 +101,8 @@ class PipedIo implements ChildIo {
     this.tee?.abandon();
   }
 
-  async done(): Promise<void> {
-    await this.tee?.done();
+  async done(): Promise<number | null> {
+    return (await this.tee?.done()) ?? null;
   }
 
   stderrTail(lines: number): string {

@@ -69,12 +69,19 @@ export class OutputTee {
     return Promise.all(this.ends).then(() => undefined);
   }
 
-  /** Everything read is written: our stdout and stderr took it all (or were abandoned), the log is closed. */
-  async done(): Promise<void> {
+  /**
+   * Everything read is written: our stdout and stderr took it all (or were abandoned), the log is
+   * closed. Resolves to the log's size then (from its descriptor: whatever the path has become), or
+   * null if the log stopped early.
+   */
+  async done(): Promise<number | null> {
     await this.closed;
     await Promise.all(this.throughs.map((t) => t.drained()));
-    if (this.logFd !== null) closeSync(this.logFd);
+    if (this.logFd === null) return null;
+    const size = fstatSync(this.logFd).size;
+    closeSync(this.logFd);
     this.logFd = null;
+    return size;
   }
 
   /** Stops reading: for output held open by a process outside the task's group. */
