@@ -70,7 +70,9 @@ describe('edges', { concurrency: 3 }, () => {
     const cancel = await s.run(['cancel', '--grace', '1s', '1']);
     assert.equal(cancel.stdout, 'task 1: cancelled\n', cancel.stderr);
     assert.equal(alive(running), false);
-    await new Promise((r) => setTimeout(r, 2500)); // the launcher's own timeout falls due while it is stopped
+    // The launcher's own 2 s timeout falls due while it is stopped (counted from the recorded start).
+    const started = Date.parse((await s.task(1)).startedAt!);
+    await until(() => Date.now() > started + 2200, { what: 'the launcher\'s timeout due', timeoutMs: 5000 });
     process.kill(launcher.pid!, 'SIGCONT');
     const end = await launcher.ended;
     assert.equal(end.code, 143, launcher.output.stderr);

@@ -148,19 +148,18 @@ export class Sandbox {
   /** `tw ARGS` in the background (a launcher, say); stopped by cleanup() if still running. */
   start(args: readonly string[], opts: { env?: Record<string, string | undefined>; stdio?: SpawnOptions['stdio'] } = {}): Started {
     if (args.includes('launch')) this.launched = true;
-    const child = spawn(NODE, [BIN, ...args], { env: this.env(opts.env), stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] }) as Started;
-    child.output = { stdout: '', stderr: '' };
-    child.stdout?.setEncoding('utf8').on('data', (c: string) => (child.output.stdout += c));
-    child.stderr?.setEncoding('utf8').on('data', (c: string) => (child.output.stderr += c));
-    child.ended = new Promise((res) => child.once('close', (code, signal) => res({ code, signal })));
-    this.started.push(child);
-    return child;
+    return this.track(spawn(NODE, [BIN, ...args], { env: this.env(opts.env), stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] }));
   }
 
   /** `sh -c SCRIPT ARGS...` with this sandbox's environment, in a process group of its own ($0 is ARGS[0]); stopped by cleanup(). */
   startShell(script: string, args: readonly string[]): Started {
     this.launched = true;
-    const child = spawn('sh', ['-c', script, ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true }) as Started;
+    return this.track(spawn('sh', ['-c', script, ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+  }
+
+  /** Collects a started process's output and end, and stops it at cleanup() if it still runs. */
+  private track(spawned: ChildProcess): Started {
+    const child = spawned as Started;
     child.output = { stdout: '', stderr: '' };
     child.stdout?.setEncoding('utf8').on('data', (c: string) => (child.output.stdout += c));
     child.stderr?.setEncoding('utf8').on('data', (c: string) => (child.output.stderr += c));
@@ -223,6 +222,7 @@ export interface TaskJson {
   feedback: Record<string, string> | null;
   logPath: string | null;
   feedbackPath: string | null;
+  startedAt: string | null;
   endedAt: string | null;
   messages?: { at: string; type: string; text: string; stacktrace: string | null }[];
   events?: { at: string; from: string | null; to: string; reason: string }[];

@@ -21,8 +21,7 @@ const escapeOne = (c: string): string => {
 
 /** One line of text as it may be shown: every control character escaped (a newline too). */
 export function visible(text: string): string {
-  UNSAFE.lastIndex = 0;
-  return UNSAFE.test(text) ? text.replace(UNSAFE, escapeOne) : text;
+  return text.replace(UNSAFE, escapeOne);
 }
 
 /** Text that may span lines (a message, a stacktrace): its lines, each made visible. */

@@ -187,23 +187,16 @@ export class SqliteStore implements Store {
       'olderThan' in rule
         ? [this.sql(`SELECT id, log_path, feedback_path FROM tasks WHERE ended_at IS NOT NULL AND ended_at < ? ${byName} LIMIT ${PRUNE_BATCH}`), [rule.olderThan, ...nameParams]]
         : [this.sql(`SELECT id, log_path, feedback_path FROM tasks WHERE ended_at IS NOT NULL ${byName} ORDER BY ended_at DESC, id DESC LIMIT ${PRUNE_BATCH} OFFSET ?`), [...nameParams, Math.floor(rule.keep)]];
-    const remove = this.sql(`DELETE FROM tasks WHERE id = ? AND ended_at IS NOT NULL RETURNING log_path, feedback_path`);
-    const result: PruneResult = { deleted: 0, files: [] };
+    const remove = this.sql(`DELETE FROM tasks WHERE id = ? AND ended_at IS NOT NULL`);
+    const result: PruneResult = { deleted: 0 };
     // Small batches, each its own transaction, so launchers never wait long for the lock.
     type Doomed = { id: number; log_path: string | null; feedback_path: string | null };
     for (;;) {
       const doomed = select.all(...selectParams) as Doomed[];
       beforeDelete(doomed.flatMap((d) => [d.log_path, d.feedback_path].filter((f): f is string => f !== null).map((path) => ({ id: d.id, path }))));
       const batch = this.write(() => {
-        const ids = doomed.map((d) => d.id);
-        for (const id of ids) {
-          const gone = remove.get(id) as { log_path: string | null; feedback_path: string | null } | undefined;
-          if (!gone) continue;
-          result.deleted++;
-          if (gone.log_path) result.files.push(gone.log_path);
-          if (gone.feedback_path) result.files.push(gone.feedback_path);
-        }
-        return ids.length;
+        for (const { id } of doomed) result.deleted += remove.run(id).changes;
+        return doomed.length;
       });
       if (batch < PRUNE_BATCH) break;
     }

@@ -86,8 +86,6 @@ export type PruneRule = { olderThan: number } | { keep: number };
 
 export interface PruneResult {
   deleted: number;
-  /** Files that belonged to the deleted tasks, for the caller to remove. */
-  files: string[];
 }
 
 export interface NameStats {

@@ -45,6 +45,9 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   const feedbackPath = opts.feedback === undefined ? null : opts.feedback === true ? 'auto' : resolve(opts.feedback);
   // A log the user names may hold earlier runs: this task's output starts at its size now.
   const logOffset = logPath === null ? undefined : checkWritable(logPath);
+  // What the task records of its command, whoever starts it.
+  const planOf = (launcher: ProcessRef, more: Partial<LaunchPlan> = {}): LaunchPlan =>
+    ({ command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs, graceMs, logPath, feedbackPath, info, ...more });
   const supervising = !opts.detach || Boolean(opts.supervise);
   const storePath = ctx.storePath; // absolute (see resolveStorePath)
   prepareOwnFolder(storePath); // its pipes, log and feedback file go there
@@ -61,8 +64,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
     const missing = findCommand(argv[0]!, ctx.env.PATH, process.cwd());
     if (missing) {
       // As in the foreground: the task is recorded failed, and the exit code comes back at once.
-      const plan: LaunchPlan = { command: argv, cwd: process.cwd(), host: hostname(), launcher: selfRef(), timeoutMs, graceMs, logPath, feedbackPath, info };
-      const task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, ctx.now(), undefined);
+      const task = claimOrReserve(store, planOf(selfRef()), { id, name, info, unique: Boolean(opts.unique) }, ctx.now(), undefined);
       process.exitCode = recordSpawnFailure(store, task, missing.exitCode, missing.why, { tee: false, warn: ctx.warn });
       return;
     }
@@ -91,7 +93,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
     // The command runs from now on: its gate opens as soon as this is recorded.
     const now = ctx.now();
     const start = starting.ok ? { child: starting.ref, at: now } : undefined;
-    const plan: LaunchPlan = { command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs, graceMs, logPath, logOffset, feedbackPath, start, info };
+    const plan = planOf(launcher, { logOffset, start });
     task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, now, parseHolder(opts.holder));
   } catch (e) {
     abandon(starting);
