@@ -173,17 +173,17 @@ describe('tw launch', { concurrency: 4 }, () => {
     assert.equal(r.stderr, 'err\n');
   });
 
-  test('--unique: a second launch of an active name is refused with 125 and runs nothing', async (t) => {
+  test('--unique: a second launch of an active name is refused with 75 (try later) and runs nothing', async (t) => {
     const s = sandbox(t);
     assert.equal(await s.ok(['reserve', '--name', 'nightly']), '1\n');
     const marker = join(s.dir, 'ran');
     const r = await s.run(['launch', '--name', 'nightly', '--unique', '--', 'touch', marker]);
-    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.code, 75, r.stderr);
     assert.equal(twError(r.stderr), null);
     assert.match(r.stderr, /\b1\b/, `names the active task: ${r.stderr}`);
     assert.ok(!existsSync(marker), 'the command ran');
     const detached = await s.run(['launch', '--detach', '--name', 'nightly', '--unique', '--', 'touch', marker]);
-    assert.equal(detached.code, 125, detached.stderr);
+    assert.equal(detached.code, 75, detached.stderr);
     assert.equal(detached.stdout, '');
     assert.deepEqual((await s.json(['list', '--all'])).map((task) => task.id), [1]);
   });

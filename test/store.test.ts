@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, test } from 'node:test';
+import { SCHEMA_VERSION } from '../src/store/schema.js';
 import { openKept } from '../src/store/statements.js';
 import { oneLineError, requireBuild, sandbox, type Sandbox } from './helpers.js';
 
@@ -156,13 +157,14 @@ test('a store of schema 1 is upgraded in place, its tasks kept', async (t) => {
   // Put the file back to what schema 1 had: its index, its version.
   const db = openKept(s.db);
   db.exec('DROP INDEX tasks_name_stats; CREATE INDEX tasks_name_ended ON tasks (name, ended_at) WHERE ended_at IS NOT NULL');
-  db.exec('ALTER TABLE tasks DROP COLUMN log_offset; ALTER TABLE tasks DROP COLUMN log_end');
+  db.exec('ALTER TABLE tasks DROP COLUMN log_offset; ALTER TABLE tasks DROP COLUMN log_end; DROP INDEX tasks_waiting');
+  for (const column of ['max_running', 'after_ids', 'waiting_since', 'start_env', 'admitted_at', 'queued']) db.exec(`ALTER TABLE tasks DROP COLUMN ${column}`);
   db.pragma('user_version = 1');
   db.close();
   const stats = JSON.parse(await s.ok(['stats', '--name', 'old', '--json'])) as { runs: number }[];
   assert.equal(stats[0]?.runs, 1);
   const check = openKept(s.db, { readonly: true });
-  assert.equal(check.pragma('user_version', { simple: true }), 3);
+  assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'tasks_%'").pluck().all();
   assert.ok(indexes.includes('tasks_name_stats') && !indexes.includes('tasks_name_ended'), String(indexes));
   check.close();

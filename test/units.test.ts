@@ -96,8 +96,8 @@ function task(over: Partial<Task>): Task {
   return {
     id: 1, name: 'n', info: {}, state: 'running', command: ['x'], cwd: '/', host: 'h', pid: 10, child: null, launcher: null,
     reservedAt: 0, startedAt: 0, endedAt: null, lastHeartbeatAt: 0, exitCode: null, signal: null, timeoutMs: null, graceMs: null,
-    progress: null, feedback: null, ignoredLines: 0, logPath: null, logOffset: 0, logEnd: null, feedbackPath: null, cancelRequestedAt: null, ...over,
-  };
+    progress: null, feedback: null, ignoredLines: 0, logPath: null, logOffset: 0, logEnd: null, feedbackPath: null, cancelRequestedAt: null, queue: null, ...over,
+  } as Task;
 }
 
 test('liveness follows the 25% / 50% rule since the last heartbeat', () => {

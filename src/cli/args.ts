@@ -26,7 +26,15 @@ export function parseStates(values: readonly string[] = []): State[] {
   });
 }
 
-export function parseCount(text: string, what: string): number {
+export function parseCount(text: string, what: string, least = 0): number {
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) throw usageError(`bad ${what} '${text}': use a whole number`);
+  if (Number(text) < least) throw usageError(`bad ${what} '${text}': at least ${least}`);
   return Number(text);
+}
+
+/** `41,42` or `41 42`: task ids, each once. */
+export function parseIds(text: string, what: string): number[] {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  if (!parts.length) throw usageError(`bad ${what} '${text}': give task ids, as 41,42`);
+  return [...new Set(parts.map(parseId))];
 }

@@ -2,7 +2,8 @@
 // with progress bars on a terminal, one plain line per change when piped.
 import { ExitCode, TwError } from '../core/errors.js';
 import { ACTIVE_STATES, durationMs, isTerminal, percentOf, type Liveness, type Task } from '../core/task.js';
-import { asSeen, livenessOf, reap } from '../launcher/reap.js';
+import { asSeen, livenessOf, observe } from '../tasks/observe.js';
+import { depsOf } from '../tasks/deps.js';
 import type { Store } from '../store/store.js';
 import { once, type Context } from './context.js';
 import { fetchNamed } from './named-tasks.js';
@@ -18,7 +19,7 @@ const BAR = 24;
 /** Waits, and returns the ids waited for; the exit code says whether all succeeded. `quiet`: draw nothing. */
 export async function block(store: Store, ids: number[], quiet: boolean, ctx: Context): Promise<number[]> {
   const warn = once(ctx.warn); // the loop reaps again and again: say each thing once
-  reap(store, ctx.now(), warn);
+  observe(depsOf(store, { ...ctx, warn }));
   // No ids: every active task, but a plain `tw reserve` that waits for a `launch --id` nobody may ever run.
   let targets = ids.length
     ? fetchNamed(store, ids).map((t) => t.id)
@@ -43,7 +44,7 @@ export async function block(store: Store, ids: number[], quiet: boolean, ctx: Co
   try {
     for (;;) {
       const now = ctx.now();
-      const seen = reap(store, now, warn);
+      const seen = observe(depsOf(store, { ...ctx, warn }));
       // A task deleted meanwhile (prune, clear) ends the wait for it, with a word; it cannot count as succeeded.
       const found = new Map(targets.length ? store.find({ ids: targets }).map((t) => [t.id, t]) : []);
       for (const id of targets.filter((t) => !found.has(t))) {

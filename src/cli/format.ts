@@ -4,7 +4,7 @@ import { formatDuration, formatInstant } from '../core/duration.js';
 import { visible } from './escape.js';
 import { cellWidth, cutCells } from './width.js';
 import type { Output } from './output.js';
-import { percentOf, type Liveness, type Progress, type Task } from '../core/task.js';
+import { percentOf, type Liveness, type Progress, type Task, type WaitingFor } from '../core/task.js';
 
 export function colourOn(stream: Output, env: NodeJS.ProcessEnv): boolean {
   return Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
@@ -93,4 +93,12 @@ export const infoText = (task: Task): string =>
   Object.entries(task.info).map(([k, v]) => `${k}=${v}`).join(' ') || dash;
 
 /** What the state column shows: a running task's liveness, else its state. */
-export const stateText = (task: Task, live: Liveness | null): string => (task.state === 'running' && live ? live : task.state);
+export const stateText = (task: Task, live: Liveness | null, waiting: WaitingFor | null = null): string =>
+  task.state === 'running' && live ? live : task.state === 'waiting' && waiting ? `waiting ${waitShort(waiting)}` : task.state;
+
+/** Why a task waits, in a table's cell: `#2 (2/2 running)`, `after 41,42`. */
+function waitShort(why: WaitingFor): string {
+  if ('slot' in why) return `#${why.slot.position} (${why.slot.running}/${why.slot.limit} running)`;
+  if ('after' in why) return why.after.length ? `after ${why.after.join(',')}` : '';
+  return `retry ${why.retryAt}`;
+}

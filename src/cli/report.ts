@@ -11,7 +11,7 @@ export function report(e: unknown, stderr: Output, launch: boolean): number {
   }
   if (e instanceof TwError) {
     stderr.write(`tw: ${visible(e.message)}\n`);
-    return launch && e.exitCode !== ExitCode.Ok ? ExitCode.LaunchFailed : e.exitCode;
+    return launch && e.exitCode !== ExitCode.Ok && !e.alsoForLaunch ? ExitCode.LaunchFailed : e.exitCode;
   }
   const err = e as Error;
   stderr.write(`tw: internal error: ${visible(err?.message ?? String(e))} (TW_DEBUG=1 shows more)\n`);

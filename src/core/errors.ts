@@ -7,6 +7,8 @@ export const ExitCode = {
   Usage: 2,
   Store: 3,
   NoSuchTask: 4,
+  // `tw launch` refused for now (sysexits' EX_TEMPFAIL): a --unique conflict, a full queue.
+  TryLater: 75,
   // `tw launch` only, as timeout(1) does.
   LaunchFailed: 125,
   NotExecutable: 126,
@@ -19,6 +21,8 @@ export class TwError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = ExitCode.Refused,
+    /** `tw launch` exits with this code too, rather than 125 (a launch's own failure). */
+    readonly alsoForLaunch = exitCode === ExitCode.TryLater,
   ) {
     super(message);
     this.name = 'TwError';

@@ -1,16 +1,17 @@
 // The contract's JSON shape of a task: camelCase, ISO 8601 UTC instants,
 // durations in milliseconds.
-import { durationMs, type Liveness, type Message, type Task, type TaskEvent } from './task.js';
+import { durationMs, type Liveness, type Message, type Task, type TaskEvent, type WaitingFor } from './task.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function taskJson(task: Task, liveness: Liveness | null, now: number, story?: { messages: Message[]; events: TaskEvent[] }) {
+export function taskJson(task: Task, liveness: Liveness | null, now: number, story?: { messages: Message[]; events: TaskEvent[] }, waitingFor: WaitingFor | null = null) {
   return {
     id: task.id,
     name: task.name,
     info: task.info,
     state: task.state,
     liveness,
+    waitingFor,
     command: task.command,
     cwd: task.cwd,
     host: task.host,

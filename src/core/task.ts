@@ -1,7 +1,7 @@
 // The task as every part of tw sees it, and the state rules as pure functions.
 import { ExitCode } from './errors.js';
 
-export const ACTIVE_STATES = ['reserved', 'running'] as const;
+export const ACTIVE_STATES = ['reserved', 'waiting', 'running'] as const;
 export const TERMINAL_STATES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'lost'] as const;
 export const STATES = [...ACTIVE_STATES, ...TERMINAL_STATES] as const;
 export type ActiveState = (typeof ACTIVE_STATES)[number];
@@ -37,7 +37,8 @@ export interface ProcessRef {
   bootId: string;
 }
 
-export interface Task {
+/** What every task has, whatever its state; the variants below say what is sure in each. */
+interface TaskFields {
   id: number;
   name: string;
   info: Info;
@@ -47,6 +48,7 @@ export interface Task {
   host: string | null;
   pid: number | null;
   child: ProcessRef | null;
+  /** The process that supervises it or will start it (a reserved or waiting task's holder). */
   launcher: ProcessRef | null;
   reservedAt: number;
   startedAt: number | null;
@@ -66,7 +68,55 @@ export interface Task {
   logEnd: number | null;
   feedbackPath: string | null;
   cancelRequestedAt: number | null;
+  /** How it queues: set when launched with a limit or an order, kept once it runs. */
+  queue: Queue | null;
 }
+
+/** A launch's place in its name's queue. */
+export interface Queue {
+  /** At most this many tasks of its name run at once. */
+  maxRunning: number | null;
+  /** It runs only after these tasks have ended, and only if they all succeeded. */
+  after: number[];
+  /** When it began to wait: tasks of a name start in this order. */
+  waitingSince: number | null;
+  /** Anyone may start it (its environment is in the store), or only its own launcher (a foreground launch). */
+  detached: boolean;
+  /** It has won a slot; its launcher (the starter) is starting it. */
+  admitted: boolean;
+}
+
+/** Reserved: an id, a name; a command only once a launcher has taken it. */
+export interface ReservedTask extends TaskFields {
+  state: 'reserved';
+}
+/** Waiting for its turn, with everything needed to start it. */
+export interface WaitingTask extends TaskFields {
+  state: 'waiting';
+  command: string[];
+  cwd: string;
+  logPath: string;
+  queue: Queue;
+}
+export interface RunningTask extends TaskFields {
+  state: 'running';
+  command: string[];
+  cwd: string;
+  logPath: string;
+  pid: number;
+  child: ProcessRef;
+  startedAt: number;
+}
+export interface EndedTask extends TaskFields {
+  state: TerminalState;
+  endedAt: number;
+}
+export type Task = ReservedTask | WaitingTask | RunningTask | EndedTask;
+/** A task a launcher has taken: its command, folder and log are known. */
+export type LaunchedTask = Task & { command: string[]; cwd: string; logPath: string };
+
+/** Why a waiting task waits, as shown (PRODUCT.md's waitingFor). */
+export type WaitingFor = { slot: { name: string; running: number; limit: number; position: number } } | { after: number[] } | { retryAt: string };
 
 export const isTerminal = (state: State): state is TerminalState =>
   (TERMINAL_STATES as readonly string[]).includes(state);

@@ -3,8 +3,9 @@
 import { makeFolders } from '../core/files.js';
 import { dirname } from 'node:path';
 import { errnoText, ExitCode, TwError } from '../core/errors.js';
-import { endState, launchExitCode, type ChildEnd, type ProcessRef, type Task } from '../core/task.js';
-import type { NewMessage, Store } from '../store/store.js';
+import type { LaunchedTask, ProcessRef } from '../core/task.js';
+import type { Deps } from '../tasks/deps.js';
+import { endOf, exitCodeOf, failToStart, type RunEnd } from '../tasks/finish.js';
 import { FeedbackReader } from '../feedback/reader.js';
 import { stopDescendants } from './escaped.js';
 import { Watchdog } from './watchdog.js';
@@ -65,11 +66,11 @@ export function abandon(starting: Starting): void {
 export interface SuperviseOptions {
   /** Pass the child's output through to ours (foreground), or only to the log (detached). */
   tee: boolean;
-  warn(message: string): void;
 }
 
-/** Runs the claimed task's command, started by startChild and recorded running, to its end and records it; resolves to the launcher's exit code. */
-export async function supervise(store: Store, task: Task, starting: Starting & { ok: true }, opts: SuperviseOptions): Promise<number> {
+/** Runs the taken task's command, started by startChild and recorded running, to its end and records it; resolves to the launcher's exit code. */
+export async function supervise(deps: Deps, task: LaunchedTask, starting: Starting & { ok: true }, opts: SuperviseOptions): Promise<number> {
+  const { store } = deps;
   const graceMs = task.graceMs ?? 10_000;
   const warned = new Set<string>();
   // A store that fails mid-run (disk full) must not stop the child: warn once per kind and go on.
@@ -78,7 +79,7 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
       return fn();
     } catch (e) {
       if (!(e instanceof TwError) || e.exitCode !== ExitCode.Store) throw e;
-      if (!warned.has(what)) opts.warn(`warning: could not record ${what} of task ${task.id}: ${e.message}`);
+      if (!warned.has(what)) deps.warn(`warning: could not record ${what} of task ${task.id}: ${e.message}`);
       warned.add(what);
       return undefined;
     }
@@ -92,17 +93,17 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
 
   const { gate, io, ref } = starting;
   try {
-    io.attach(task.logPath!, opts.tee, opts.warn);
+    io.attach(task.logPath, opts.tee, deps.warn);
   } catch (e) {
     for (const s of FORWARDED) process.off(s, dispatch);
     abandon(starting);
-    return recordSpawnFailure(store, task, ExitCode.LaunchFailed, e instanceof TwError ? e.message : `cannot write the log ${task.logPath}: ${errnoText(e)}`, opts);
+    return failToStart(deps, task, ExitCode.LaunchFailed, e instanceof TwError ? e.message : `cannot write the log ${task.logPath}: ${errnoText(e)}`);
   }
   if (task.feedbackPath) {
     try {
       makeFolders(dirname(task.feedbackPath));
     } catch (e) {
-      opts.warn(`warning: cannot make the folder of the feedback file ${task.feedbackPath} (${(e as NodeJS.ErrnoException).code}); no heartbeat can arrive`);
+      deps.warn(`warning: cannot make the folder of the feedback file ${task.feedbackPath} (${(e as NodeJS.ErrnoException).code}); no heartbeat can arrive`);
     }
   }
   // What the feedback file holds before the start is not this task's progress.
@@ -147,7 +148,7 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   stdin?.stop();
   // The leader is gone; leave none of its group behind, nor what left the group.
   await (termination ?? terminateGroup(ref, graceMs));
-  await stopDescendants(ref, task.id, store.path, graceMs, opts.warn);
+  await stopDescendants(ref, task.id, store.path, graceMs, deps.warn);
   // What the child wrote last is read at once, unless our own reader stalls: a moment for it
   // (the stacktrace is its stderr's last lines), then the end is recorded, whatever our reader does.
   await Promise.race([io.closed, delay(FINAL_OUTPUT_MS)]);
@@ -155,35 +156,17 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
 
   // A cancel counts only if it was asked for before the child ended by itself.
   const cancelAt = record('the end', () => store.get(task.id)?.cancelRequestedAt) ?? null;
-  const end: ChildEnd = {
+  const run: RunEnd = {
     exitCode: code,
     signal,
     timedOut: stop?.why === 'timeout',
     cancelled: stop?.why === 'signal' || (cancelAt !== null && cancelAt <= endedAt),
+    at: endedAt,
+    stopText: stop?.text ?? null,
+    stderrTail: io.stderrTail(STACKTRACE_LINES),
+    feedback: reader && { values: reader.values, progress: reader.progress, ignored: reader.ignored },
   };
-  const state = endState(end);
-  const how = signal ? `killed by signal ${signalNumber(signal)} (${signal})` : `exited with code ${code}`;
-  const messages: NewMessage[] = [];
-  if (state === 'timed_out') messages.push({ type: 'error', text: stop!.text });
-  if (state === 'cancelled') messages.push({ type: 'notification', text: stop?.text ?? 'cancelled by tw cancel' });
-  messages.push(
-    state === 'failed'
-      ? { type: 'error', text: how, stacktrace: io.stderrTail(STACKTRACE_LINES) || null }
-      : { type: 'notification', text: how },
-  );
-  const recorded = record('the end', () =>
-    store.recordEnd(task.id, {
-      state,
-      at: endedAt,
-      reason: state === 'timed_out' || state === 'cancelled' ? (stop?.text ?? 'cancelled by tw cancel') : how,
-      exitCode: code,
-      signal,
-      feedback: reader?.values ?? null,
-      progress: reader?.progress ?? null,
-      ignoredLines: reader?.ignored,
-      messages,
-    }),
-  );
+  const recorded = record('the end', () => store.recordEnd(task.id, endOf(run)));
 
   // A process outside the group (setsid) may still hold the output open: read it only a moment
   // longer. A slow reader of ours is waited for, as any pipeline would; the end is on record.
@@ -191,7 +174,7 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   while (!(await Promise.race([io.closed.then(() => true), delay(LEFTOVER_OUTPUT_MS)]))) {
     // A slow reader of ours, or a slow machine (no holder seen: another user's would be unseen, hence the bound): wait on.
     if (io.writing || (!io.heldElsewhere() && Date.now() < patience)) continue;
-    opts.warn(`warning: a process outside task ${task.id}'s group still holds its output; no longer reading it`);
+    deps.warn(`warning: a process outside task ${task.id}'s group still holds its output; no longer reading it`);
     io.stop();
     break;
   }
@@ -201,26 +184,7 @@ export async function supervise(store: Store, task: Task, starting: Starting & {
   if (logSize !== null) record('the end of its log', () => store.recordLogEnd(task.id, logSize));
   for (const s of FORWARDED) process.off(s, dispatch);
   // Another process recorded the end first (a cancel while this launcher was stopped): exit as that end says.
-  const other = recorded && !recorded.recorded ? recorded.task?.state : undefined;
-  return launchExitCode(other === undefined ? end : { ...end, timedOut: other === 'timed_out' }, signalNumber);
-}
-
-/** The child could not be started: the claimed task ends failed, with the exit code a launch gives for it. */
-export function recordSpawnFailure(store: Store, task: Task, exitCode: number, why: string, opts: SuperviseOptions): number {
-  opts.warn(`${task.command![0]}: ${why}`);
-  try {
-    store.recordEnd(task.id, {
-      state: 'failed',
-      at: Date.now(),
-      reason: `could not start: ${why}`,
-      exitCode,
-      messages: [{ type: 'error', text: `could not start ${task.command![0]}: ${why}` }],
-    });
-  } catch (e) {
-    if (!(e instanceof TwError)) throw e;
-    opts.warn(`warning: could not record the failure of task ${task.id}: ${e.message}`);
-  }
-  return exitCode;
+  return exitCodeOf(run, recorded && !recorded.recorded ? recorded.task?.state : undefined);
 }
 
 /** Our terminal's input, passed on to the child's stdin (a FIFO: `fd`), while it runs. */

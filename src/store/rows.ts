@@ -30,6 +30,12 @@ export interface TaskRow {
   log_end: number | null;
   feedback_path: string | null;
   cancel_requested_at: number | null;
+  max_running: number | null;
+  after_ids: string | null;
+  waiting_since: number | null;
+  start_env: string | null;
+  admitted_at: number | null;
+  queued: number;
 }
 
 const json = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
@@ -38,6 +44,7 @@ function refFromRow(pid: number | null, start: number | null, bootId: string | n
   return pid === null || start === null || bootId === null ? null : { pid, startTicks: start, bootId };
 }
 
+/** The store's conditional updates keep each state's fields filled (core/task.ts): trusted here, the one place rows become tasks. */
 export function taskFromRow(r: TaskRow): Task {
   return {
     id: r.id,
@@ -66,7 +73,10 @@ export function taskFromRow(r: TaskRow): Task {
     logEnd: r.log_end,
     feedbackPath: r.feedback_path,
     cancelRequestedAt: r.cancel_requested_at,
-  };
+    queue: r.queued
+      ? { maxRunning: r.max_running, after: json<number[]>(r.after_ids) ?? [], waitingSince: r.waiting_since, detached: r.start_env !== null, admitted: r.admitted_at !== null }
+      : null,
+  } as Task;
 }
 
 export interface MessageRow {

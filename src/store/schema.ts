@@ -68,6 +68,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN log_offset INTEGER;
   ALTER TABLE tasks ADD COLUMN log_end INTEGER;
   `,
+  // 4: queues. A waiting task's place (since when), its limit and order, the environment to
+  // start it with when anyone may (launch --detach; dropped once it runs), and whether it has
+  // won a slot (its starter is in launcher_*).
+  `
+  ALTER TABLE tasks ADD COLUMN max_running INTEGER;
+  ALTER TABLE tasks ADD COLUMN after_ids TEXT;
+  ALTER TABLE tasks ADD COLUMN waiting_since INTEGER;
+  ALTER TABLE tasks ADD COLUMN start_env TEXT;
+  ALTER TABLE tasks ADD COLUMN admitted_at INTEGER;
+  ALTER TABLE tasks ADD COLUMN queued INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX tasks_waiting ON tasks (waiting_since, id) WHERE state = 'waiting';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,13 +2,16 @@
 // state changes are conditional updates, so racing processes never lose an
 // update and a task ends exactly once.
 import type Database from 'better-sqlite3';
-import { TERMINAL_STATES, isTerminal, type Message, type ProcessRef, type State, type Task, type TaskEvent, type TerminalState } from '../core/task.js';
+import { storeError } from '../core/errors.js';
+import { TERMINAL_STATES, isTerminal, type LaunchedTask, type Message, type ProcessRef, type State, type Task, type TaskEvent, type TerminalState, type WaitingTask } from '../core/task.js';
 import { defaultFeedbackPath, defaultLogPath } from './location.js';
 import { pragmaValue, statementsOf, type Sql } from './statements.js';
 import { eventFromRow, messageFromRow, taskFromRow, type EventRow, type MessageRow, type TaskRow } from './rows.js';
-import type { ClaimResult, End, EndResult, Heartbeat, LaunchPlan, NameStats, NewMessage, NewTask, PruneResult, PruneRule, ReserveResult, Store, TaskFilter } from './store.js';
+import type { Admissions, ClaimResult, End, EndResult, Heartbeat, LaunchPlan, Lineup, NameStats, NewMessage, NewTask, Placement, PruneResult, PruneRule, ReserveResult, Store, TaskFilter } from './store.js';
 
-const ACTIVE = `('reserved', 'running')`;
+const ACTIVE = `('reserved', 'waiting', 'running')`;
+/** A name's slots are taken by its running tasks and by those admitted but not started yet. */
+const OCCUPYING = `name = ? AND (state = 'running' OR (state IN ('reserved', 'waiting') AND admitted_at IS NOT NULL))`;
 const PRUNE_BATCH = 2000;
 
 export class SqliteStore implements Store {
@@ -28,6 +31,13 @@ export class SqliteStore implements Store {
   private row(id: number): Task | null {
     const row = this.sql('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
     return row ? taskFromRow(row) : null;
+  }
+
+  /** A row this transaction has just written. */
+  private written(id: number): Task {
+    const task = this.row(id);
+    if (!task) throw storeError(`task ${id} is missing from ${this.path} right after it was written`);
+    return task;
   }
 
   private event(id: number, at: number, from: State | null, to: State, reason: string): void {
@@ -55,14 +65,57 @@ export class SqliteStore implements Store {
       plan.logOffset ?? null, feedbackPath, id,
     );
     if (plan.info && Object.keys(plan.info).length) this.sql('UPDATE tasks SET info = json_patch(info, ?) WHERE id = ?').run(JSON.stringify(plan.info), id);
-    if (plan.start) this.start(id, plan.start.child, plan.start.at);
+    const q = plan.queue;
+    if (q) {
+      this.sql('UPDATE tasks SET queued = 1, max_running = ?, after_ids = ?, start_env = ? WHERE id = ?').run(
+        q.maxRunning, q.after.length ? JSON.stringify(q.after) : null, q.env && JSON.stringify(q.env), id,
+      );
+    }
   }
 
-  private start(id: number, child: ProcessRef, at: number): void {
-    this.sql(`UPDATE tasks SET state = 'running', pid = ?, pid_start = ?, started_at = ?, heartbeat_at = ? WHERE id = ?`).run(
+  /** Where a task with its plan goes: running (or admitted, for a starter to start), waiting in line, or ended unrun. */
+  private place(id: number, plan: LaunchPlan, placement: Placement, at: number): void {
+    if (placement.go === 'start') {
+      if (plan.start) this.start(id, 'reserved', plan.start.child, plan.start.at);
+      else if (plan.queue) this.sql('UPDATE tasks SET admitted_at = ? WHERE id = ?').run(at, id);
+    } else if (placement.go === 'wait') {
+      // A detached task is nobody's until it wins a slot; a foreground one stays its launcher's.
+      const holder = plan.queue?.env ? 'launcher_pid = NULL, launcher_start = NULL,' : '';
+      this.sql(`UPDATE tasks SET state = 'waiting', ${holder} waiting_since = ? WHERE id = ?`).run(at, id);
+      this.event(id, at, 'reserved', 'waiting', placement.why);
+    } else if (placement.go === 'end') {
+      this.end(id, 'reserved', { state: placement.state, at, reason: placement.why, messages: [{ type: placement.state === 'lost' ? 'error' : 'notification', text: placement.why }] });
+    }
+  }
+
+  private placementOf(name: string, plan: LaunchPlan | undefined): Placement {
+    return plan?.queue ? plan.queue.decide(name, this.lineupOf([name], plan.queue.after)) : { go: 'start' };
+  }
+
+  private lineupOf(names: string[] | null, after: number[]): Lineup {
+    const rows = (
+      names === null
+        ? this.sql(`SELECT * FROM tasks INDEXED BY tasks_waiting WHERE state = 'waiting' ORDER BY waiting_since, id`).all()
+        : names.flatMap((n) => this.sql(`SELECT * FROM tasks WHERE name = ? AND state = 'waiting' ORDER BY waiting_since, id`).all(n))
+    ) as TaskRow[];
+    const waiting = rows.map(taskFromRow) as WaitingTask[];
+    const occupying = new Map<string, number>();
+    for (const n of names ?? new Set(waiting.map((t) => t.name))) {
+      occupying.set(n, this.sql(`SELECT count(*) FROM tasks WHERE ${OCCUPYING}`).pluck().get(n) as number);
+    }
+    const states = new Map<number, State>();
+    for (const id of new Set([...after, ...waiting.flatMap((t) => t.queue.after)])) {
+      const state = this.sql('SELECT state FROM tasks WHERE id = ?').pluck().get(id) as State | undefined;
+      if (state) states.set(id, state);
+    }
+    return { waiting, occupying, after: states };
+  }
+
+  private start(id: number, from: State, child: ProcessRef, at: number): void {
+    this.sql(`UPDATE tasks SET state = 'running', pid = ?, pid_start = ?, started_at = ?, heartbeat_at = ?, start_env = NULL, admitted_at = NULL WHERE id = ?`).run(
       child.pid, child.startTicks, at, at, id,
     );
-    this.event(id, at, 'reserved', 'running', `started with pid ${child.pid}`);
+    this.event(id, at, from, 'running', `started with pid ${child.pid}`);
     this.message(id, at, { type: 'notification', text: `started with pid ${child.pid}` });
   }
 
@@ -72,36 +125,98 @@ export class SqliteStore implements Store {
         const row = this.sql(`SELECT * FROM tasks WHERE name = ? AND state IN ${ACTIVE} ORDER BY id LIMIT 1`).get(task.name) as TaskRow | undefined;
         if (row) return { ok: false as const, conflict: taskFromRow(row) };
       }
+      const placement = this.placementOf(task.name, task.launch);
+      if (placement.go === 'refuse') return { ok: false as const, placement };
       const holder = task.holder ?? null;
       const id = Number(
         this.sql(`INSERT INTO tasks (name, state, info, reserved_at, launcher_pid, launcher_start, boot_id) VALUES (?, 'reserved', ?, ?, ?, ?, ?)`)
           .run(task.name, JSON.stringify(task.info), at, holder?.pid ?? null, holder?.startTicks ?? null, holder?.bootId ?? null).lastInsertRowid,
       );
       this.event(id, at, null, 'reserved', task.launch ? 'launched' : 'reserved');
-      if (task.launch) this.applyPlan(id, task.launch);
-      return { ok: true as const, task: this.row(id)! };
+      if (task.launch) {
+        this.applyPlan(id, task.launch);
+        this.place(id, task.launch, placement, at);
+      }
+      return { ok: true as const, task: this.written(id) };
     });
   }
 
-  claim(id: number, plan: LaunchPlan, heldBy?: ProcessRef): ClaimResult {
+  claim(id: number, plan: LaunchPlan, at: number, heldBy?: ProcessRef): ClaimResult {
     return this.write(() => {
       const task = this.row(id);
       const held = task?.launcher;
-      if (!task || task.state !== 'reserved' || (held && !sameProcess(held, plan.launcher) && !(heldBy && sameProcess(held, heldBy)))) {
+      if (!task || task.state !== 'reserved' || task.command || (held && !sameProcess(held, plan.launcher) && !(heldBy && sameProcess(held, heldBy)))) {
         return { ok: false as const, task };
       }
+      const placement = this.placementOf(task.name, plan);
+      if (placement.go === 'refuse') return { ok: false as const, placement };
       this.applyPlan(id, plan);
-      return { ok: true as const, task: this.row(id)! };
+      this.place(id, plan, placement, at);
+      return { ok: true as const, task: this.written(id) as LaunchedTask };
     });
   }
 
   handOver(id: number, from: ProcessRef | null, to: ProcessRef): boolean {
-    const set = `UPDATE tasks SET launcher_pid = ?, launcher_start = ?, boot_id = ? WHERE id = ? AND state = 'reserved'`;
+    const set = `UPDATE tasks SET launcher_pid = ?, launcher_start = ?, boot_id = ? WHERE id = ? AND state IN ('reserved', 'waiting')`;
     return this.write(() =>
       from
         ? this.sql(`${set} AND launcher_pid = ? AND launcher_start = ?`).run(to.pid, to.startTicks, to.bootId, id, from.pid, from.startTicks).changes > 0
         : this.sql(`${set} AND launcher_pid IS NULL`).run(to.pid, to.startTicks, to.bootId, id).changes > 0,
     );
+  }
+
+  admit(starter: ProcessRef, at: number, decide: (lineup: Lineup) => Admissions): { admitted: LaunchedTask[] } {
+    // Decided on a read first: most calls (any tw list while tasks wait) find nothing to do and take no write lock.
+    const nothing = (a: Admissions) => a.admit.length === 0 && a.end.length === 0;
+    if (nothing(this.snapshot(() => decide(this.lineupOf(null, []))))) return { admitted: [] };
+    return this.write(() => {
+      const verdict = decide(this.lineupOf(null, []));
+      const admitted: LaunchedTask[] = [];
+      for (const id of verdict.admit) {
+        const changed = this.sql(
+          `UPDATE tasks SET admitted_at = ?, launcher_pid = ?, launcher_start = ?, boot_id = ? WHERE id = ? AND state = 'waiting' AND admitted_at IS NULL`,
+        ).run(at, starter.pid, starter.startTicks, starter.bootId, id).changes;
+        if (changed) admitted.push(this.written(id) as LaunchedTask);
+      }
+      for (const e of verdict.end) {
+        const before = this.row(e.id);
+        if (before?.state === 'waiting') this.end(e.id, 'waiting', { state: e.state, at, reason: e.why, messages: [{ type: e.state === 'lost' ? 'error' : 'notification', text: e.why }] });
+      }
+      return { admitted };
+    });
+  }
+
+  startAdmitted(id: number, start: { launcher: ProcessRef; child: ProcessRef; at: number; logOffset?: number }, heldBy?: ProcessRef): LaunchedTask | null {
+    return this.write(() => {
+      const task = this.row(id);
+      if (!task || (task.state !== 'waiting' && task.state !== 'reserved') || !task.queue?.admitted || !task.launcher) return null;
+      if (!sameProcess(task.launcher, start.launcher) && !(heldBy && sameProcess(task.launcher, heldBy))) return null;
+      this.sql('UPDATE tasks SET launcher_pid = ?, launcher_start = ?, boot_id = ?, log_offset = COALESCE(?, log_offset) WHERE id = ?').run(
+        start.launcher.pid, start.launcher.startTicks, start.launcher.bootId, start.logOffset ?? null, id,
+      );
+      this.start(id, task.state, start.child, start.at);
+      return this.written(id) as LaunchedTask;
+    });
+  }
+
+  requeue(id: number, starter: ProcessRef, at: number): void {
+    this.write(() => {
+      const task = this.row(id);
+      if (!task || (task.state !== 'waiting' && task.state !== 'reserved') || !task.queue?.admitted || !task.launcher || !sameProcess(task.launcher, starter)) return;
+      this.sql(
+        `UPDATE tasks SET state = 'waiting', admitted_at = NULL, launcher_pid = NULL, launcher_start = NULL, waiting_since = COALESCE(waiting_since, reserved_at) WHERE id = ?`,
+      ).run(id);
+      if (task.state === 'reserved') this.event(id, at, 'reserved', 'waiting', `its starter (pid ${starter.pid}) died before starting it; back in line`);
+    });
+  }
+
+  lineup(): Lineup {
+    return this.snapshot(() => this.lineupOf(null, []));
+  }
+
+  startEnv(id: number): NodeJS.ProcessEnv | null {
+    const text = this.sql('SELECT start_env FROM tasks WHERE id = ?').pluck().get(id) as string | null | undefined;
+    return text ? (JSON.parse(text) as NodeJS.ProcessEnv) : null;
   }
 
   recordHeartbeat(id: number, beat: Heartbeat): void {
@@ -116,20 +231,24 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const before = this.row(id);
       if (!before || isTerminal(before.state)) return { recorded: false, task: before };
-      this.sql(
-        `UPDATE tasks SET state = ?, ended_at = ?, exit_code = ?, signal = ?,
-           feedback = COALESCE(?, feedback), progress = COALESCE(?, progress), ignored_lines = COALESCE(?, ignored_lines),
-           log_end = COALESCE(?, log_end)
-         WHERE id = ? AND state IN ${ACTIVE}`,
-      ).run(
-        end.state, end.at, end.exitCode ?? null, end.signal ?? null,
-        end.feedback ? JSON.stringify(end.feedback) : null, end.progress ? JSON.stringify(end.progress) : null,
-        end.ignoredLines ?? null, end.logEnd ?? null, id,
-      );
-      this.event(id, end.at, before.state, end.state, end.reason);
-      for (const m of end.messages ?? []) this.message(id, end.at, m);
-      return { recorded: true, task: this.row(id)! };
+      this.end(id, before.state, end);
+      return { recorded: true, task: this.written(id) };
     });
+  }
+
+  private end(id: number, from: State, end: End): void {
+    this.sql(
+      `UPDATE tasks SET state = ?, ended_at = ?, exit_code = ?, signal = ?,
+         feedback = COALESCE(?, feedback), progress = COALESCE(?, progress), ignored_lines = COALESCE(?, ignored_lines),
+         log_end = COALESCE(?, log_end), start_env = NULL, admitted_at = NULL
+       WHERE id = ? AND state IN ${ACTIVE}`,
+    ).run(
+      end.state, end.at, end.exitCode ?? null, end.signal ?? null,
+      end.feedback ? JSON.stringify(end.feedback) : null, end.progress ? JSON.stringify(end.progress) : null,
+      end.ignoredLines ?? null, end.logEnd ?? null, id,
+    );
+    this.event(id, end.at, from, end.state, end.reason);
+    for (const m of end.messages ?? []) this.message(id, end.at, m);
   }
 
   recordLogEnd(id: number, logEnd: number): void {

@@ -1,6 +1,6 @@
 // The typed interface every other part of tw uses. Whole operations, each
 // atomic; nothing here names SQL, so another backend can implement it.
-import type { Feedback, Info, Message, MessageType, ProcessRef, Progress, State, Task, TaskEvent, TerminalState } from '../core/task.js';
+import type { Feedback, Info, LaunchedTask, Message, MessageType, ProcessRef, Progress, State, Task, TaskEvent, TerminalState, WaitingTask } from '../core/task.js';
 
 export interface NewMessage {
   type: MessageType;
@@ -26,6 +26,41 @@ export interface LaunchPlan {
   start?: { child: ProcessRef; at: number };
   /** More info, merged into a reserved task's when it is claimed (`launch --id ... --info k=v`). */
   info?: Info;
+  /** Its limit and order: it may have to wait for its turn. */
+  queue?: QueuePlan;
+}
+
+export interface QueuePlan {
+  maxRunning: number | null;
+  maxWaiting: number | null;
+  after: number[];
+  /** `launch --detach`: the environment to start it with, by whoever frees its slot; null: its own launcher starts it. */
+  env: NodeJS.ProcessEnv | null;
+  /** Decides, in the transaction that records the task, whether it starts, waits or is refused. */
+  decide(name: string, lineup: Lineup): Placement;
+}
+
+/** What the queue rules decide from: the waiting tasks and what holds them. */
+export interface Lineup {
+  /** Waiting tasks (of the names asked, or all), in the order they began to wait. */
+  waiting: WaitingTask[];
+  /** Per name asked: its running tasks and the ones that won a slot but have not started yet. */
+  occupying: Map<string, number>;
+  /** The tasks waited after, by state; one not there was deleted. */
+  after: Map<number, State>;
+}
+
+export type Placement =
+  | { go: 'start' }
+  | { go: 'wait'; why: string }
+  | { go: 'end'; state: 'cancelled' | 'lost'; why: string }
+  | { go: 'refuse'; why: 'full'; name: string; waiting: number; maxWaiting: number; running: number }
+  | { go: 'refuse'; why: 'unknown-after'; id: number };
+
+/** The queue rules' verdict on the waiting tasks: who starts now (by the one asking), who ends without running. */
+export interface Admissions {
+  admit: number[];
+  end: { id: number; state: 'cancelled' | 'lost'; why: string }[];
 }
 
 export interface NewTask {
@@ -42,8 +77,8 @@ export interface NewTask {
   holder?: ProcessRef;
 }
 
-export type ReserveResult = { ok: true; task: Task } | { ok: false; conflict: Task };
-export type ClaimResult = { ok: true; task: Task } | { ok: false; task: Task | null };
+export type ReserveResult = { ok: true; task: Task } | { ok: false; conflict: Task } | { ok: false; placement: Placement & { go: 'refuse' } };
+export type ClaimResult = { ok: true; task: LaunchedTask } | { ok: false; task: Task | null } | { ok: false; placement: Placement & { go: 'refuse' } };
 
 export interface Heartbeat {
   at: number;
@@ -104,12 +139,25 @@ export interface Store {
    * Takes a reserved task for a launcher; any other state is refused, and so is a reserved task
    * another process holds (but `heldBy`, the holder that handed it to this launcher).
    */
-  claim(id: number, plan: LaunchPlan, heldBy?: ProcessRef): ClaimResult;
+  claim(id: number, plan: LaunchPlan, at: number, heldBy?: ProcessRef): ClaimResult;
   /**
    * A reserved task's holder (`from`; null: a task nobody holds) passes it on, to the copy of tw
    * that will start it; false if it was claimed or taken meanwhile.
    */
   handOver(id: number, from: ProcessRef | null, to: ProcessRef): boolean;
+  /**
+   * The waiting tasks' turns, decided by `decide` in one immediate transaction: the ones it
+   * admits are marked as starting, by `starter` (who must start them: startAdmitted).
+   */
+  admit(starter: ProcessRef, at: number, decide: (lineup: Lineup) => Admissions): { admitted: LaunchedTask[] };
+  /** An admitted task's start, by its starter (or the copy of tw `heldBy` started); null when it was ended or taken meanwhile. */
+  startAdmitted(id: number, start: { launcher: ProcessRef; child: ProcessRef; at: number; logOffset?: number }, heldBy?: ProcessRef): LaunchedTask | null;
+  /** An admitted task whose starter died before starting it goes back to its place in line. */
+  requeue(id: number, starter: ProcessRef, at: number): void;
+  /** The lineup as it stands, for showing why tasks wait. */
+  lineup(): Lineup;
+  /** A detached waiting task's environment, to start it with. */
+  startEnv(id: number): NodeJS.ProcessEnv | null;
   recordHeartbeat(id: number, beat: Heartbeat): void;
   recordEnd(id: number, end: End): EndResult;
   /** Where the task's output ended in a log the user named (known once its last output is written, after the end). */

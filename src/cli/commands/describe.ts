@@ -1,5 +1,6 @@
 import { taskJson } from '../../core/json.js';
-import { asSeen, livenessOf, reap } from '../../launcher/reap.js';
+import { asSeen, livenessOf, observe, waitingOf } from '../../tasks/observe.js';
+import { depsOf } from '../../tasks/deps.js';
 import type { Store } from '../../store/store.js';
 import { parseId } from '../args.js';
 import type { Context } from '../context.js';
@@ -30,15 +31,15 @@ export async function describe(opts: Options, args: string[], ctx: Context): Pro
 
 function render(store: Store, ids: number[], opts: Options, ctx: Context): void {
   const now = ctx.now();
-  const seen = reap(store, now, ctx.warn);
+  const seen = observe(depsOf(store, ctx));
   // Tasks, messages and events from one snapshot: never a task whose story has moved on without it.
   const shown = store.snapshot(() => {
     const tasks = fetchNamed(store, ids).map((t) => asSeen(t, seen)).filter((t) => !opts.nc || t.state !== 'succeeded');
     const story = opts.json || opts.showAll;
-    return tasks.map((task) => ({ task, live: livenessOf(task, seen, now), story: story ? { messages: store.messages(task.id), events: store.events(task.id) } : undefined }));
+    return tasks.map((task) => ({ task, live: livenessOf(task, seen, now), waitingFor: waitingOf(task, seen), story: story ? { messages: store.messages(task.id), events: store.events(task.id) } : undefined }));
   });
   if (opts.json) {
-    ctx.stdout.write(`${JSON.stringify(shown.map((s) => taskJson(s.task, s.live, now, s.story)))}\n`);
+    ctx.stdout.write(`${JSON.stringify(shown.map((s) => taskJson(s.task, s.live, now, s.story, s.waitingFor)))}\n`);
     return;
   }
   if (shown.length === 0 && !opts.json) {

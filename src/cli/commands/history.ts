@@ -4,7 +4,8 @@ import { parseDuration } from '../../core/duration.js';
 import { usageError } from '../../core/errors.js';
 import { taskJson } from '../../core/json.js';
 import { durationMs, TERMINAL_STATES, type TerminalState } from '../../core/task.js';
-import { reap } from '../../launcher/reap.js';
+import { observe } from '../../tasks/observe.js';
+import { depsOf } from '../../tasks/deps.js';
 import { ownFileOf } from '../../store/location.js';
 import type { PruneRule } from '../../store/store.js';
 import { parseCount, parseStates } from '../args.js';
@@ -27,7 +28,7 @@ export async function history(opts: ListOptions, _args: string[], ctx: Context):
   const now = ctx.now();
   const endedSince = opts.since === undefined ? undefined : now - parseDuration(opts.since, '--since');
   const store = await ctx.openStore();
-  reap(store, now, ctx.warn);
+  observe(depsOf(store, ctx));
   const tasks = store.history({ name: opts.name, states: states as TerminalState[], endedSince, limit: limit || undefined });
   if (opts.json) {
     ctx.stdout.write(`${JSON.stringify(tasks.map((t) => taskJson(t, null, now)))}\n`);

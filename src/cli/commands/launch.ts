@@ -3,18 +3,22 @@ import { makeFolders, openLog } from '../../core/files.js';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
-import { ExitCode, noSuchTask, TwError, usageError } from '../../core/errors.js';
-import type { ProcessRef, Task } from '../../core/task.js';
-import { bootId, processRef, readStat } from '../../launcher/proc.js';
-import { reap } from '../../launcher/reap.js';
+import { ExitCode, TwError, usageError } from '../../core/errors.js';
+import { isTerminal, type LaunchedTask, type ProcessRef } from '../../core/task.js';
+import { bootId, readStat, signalNumber } from '../../launcher/proc.js';
 import type { FeedbackEnv } from '../../launcher/start.js';
 import { findCommand } from '../../launcher/start.js';
-import { spawnProcess } from '../../launcher/spawn.js';
-import { abandon, recordSpawnFailure, startChild, supervise } from '../../launcher/supervise.js';
+import { abandon, startChild, supervise, type Starting } from '../../launcher/supervise.js';
 import { defaultFeedbackPathAround, defaultLogPath, runFolder } from '../../store/location.js';
 import { prepareOwnFolder } from '../../store/private.js';
-import type { LaunchPlan, Store } from '../../store/store.js';
-import { parseId, parseInfo } from '../args.js';
+import type { LaunchPlan, QueuePlan } from '../../store/store.js';
+import { holdTask, takeTask, type Want } from '../../tasks/admit.js';
+import { depsOf, type Deps } from '../../tasks/deps.js';
+import { failToStart } from '../../tasks/finish.js';
+import { observe } from '../../tasks/observe.js';
+import { placement, startDetached, waitingFor, waitText, type QueueWant } from '../../tasks/queue.js';
+import { parseCount, parseId, parseIds, parseInfo } from '../args.js';
+import { StoreWatch } from '../store-watch.js';
 import type { Context } from '../context.js';
 import { isTty } from '../output.js';
 
@@ -30,9 +34,16 @@ interface Options {
   log?: string;
   supervise?: boolean;
   holder?: string;
+  queued?: string;
+  maxRunning?: string;
+  maxWaiting?: string;
+  after?: string;
 }
 
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export async function launch(opts: Options, argv: string[], ctx: Context): Promise<void> {
+  if (opts.queued !== undefined) return runQueued(parseId(opts.queued), parseHolder(opts.holder), ctx);
   if (argv.length === 0 || argv[0] === '') throw usageError('no command: tw launch [options] -- CMD [ARG]...');
   if (opts.id !== undefined && (opts.name !== undefined || opts.unique)) throw usageError('--id takes a reserved task as it is: no --name or --unique with it');
   const id = opts.id === undefined ? undefined : parseId(opts.id);
@@ -40,6 +51,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   const timeoutMs = opts.timeout === undefined ? null : parseDuration(opts.timeout, '--timeout') || null;
   const graceMs = parseDuration(opts.grace, '--grace');
   const info = parseInfo(opts.info);
+  const queue = queueWant(opts);
   const name = opts.name ?? basename(argv[0]!);
   const logPath = opts.log === undefined ? null : resolve(opts.log);
   const feedbackPath = opts.feedback === undefined ? null : opts.feedback === true ? 'auto' : resolve(opts.feedback);
@@ -52,7 +64,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   const storePath = ctx.storePath; // absolute (see resolveStorePath)
   prepareOwnFolder(storePath); // its pipes, log and feedback file go there
   if (!supervising) {
-    const store = await ctx.openStore();
+    const deps = depsOf(await ctx.openStore(), ctx);
     const forward = [
       ...(opts.timeout === undefined ? [] : ['--timeout', opts.timeout]),
       ...['--grace', opts.grace],
@@ -64,17 +76,17 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
     const missing = findCommand(argv[0]!, ctx.env.PATH, process.cwd());
     if (missing) {
       // As in the foreground: the task is recorded failed, and the exit code comes back at once.
-      const task = claimOrReserve(store, planOf(selfRef()), { id, name, info, unique: Boolean(opts.unique) }, ctx.now(), undefined);
-      process.exitCode = recordSpawnFailure(store, task, missing.exitCode, missing.why, { tee: false, warn: ctx.warn });
+      const task = takeTask(deps, planOf(deps.proc.self()), { id, name, info, unique: Boolean(opts.unique) });
+      process.exitCode = failToStart(deps, task, missing.exitCode, missing.why);
       return;
     }
-    return detach(store, { name, info, unique: Boolean(opts.unique), id, logPath, argv, forward }, ctx);
+    const want = { id, name, info, unique: Boolean(opts.unique) };
+    if (queue) return detachQueued(deps, planOf(deps.proc.self(), { queue: queuePlan(queue, childEnv(ctx.env, storePath)) }), want, ctx);
+    return detach(deps, { name, info, unique: Boolean(opts.unique), id, logPath, argv, forward }, ctx);
   }
 
   // The child starts first, waiting at its gate while the store opens; it runs once its start is recorded.
-  const env: NodeJS.ProcessEnv = { ...ctx.env, TW_DB: storePath };
-  delete env.TW_TASK_ID;
-  delete env.TW_FEEDBACK;
+  const env = childEnv(ctx.env, storePath);
   const feedback: FeedbackEnv =
     feedbackPath === null ? { kind: 'none' } : feedbackPath === 'auto' ? aroundId(defaultFeedbackPathAround(storePath)) : { kind: 'path', path: feedbackPath };
   const starting = await startChild({
@@ -85,31 +97,152 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
     feedback,
     runDir: runFolder(storePath),
   });
-  let task: Task;
-  let store: Store;
+  let task: LaunchedTask;
+  let deps: Deps;
   try {
-    store = await ctx.openStore();
-    const launcher = selfRef();
+    deps = depsOf(await ctx.openStore(), ctx);
     // The command runs from now on: its gate opens as soon as this is recorded.
-    const now = ctx.now();
-    const start = starting.ok ? { child: starting.ref, at: now } : undefined;
-    const plan = planOf(launcher, { logOffset, start });
-    task = claimOrReserve(store, plan, { id, name, info, unique: Boolean(opts.unique) }, now, parseHolder(opts.holder));
+    const start = starting.ok ? { child: starting.ref, at: ctx.now() } : undefined;
+    // A command that cannot start fails at once, whatever its place in line would be.
+    const plan = planOf(deps.proc.self(), { logOffset, start, queue: queue && starting.ok ? queuePlan(queue, null) : undefined });
+    task = takeTask(deps, plan, { id, name, info, unique: Boolean(opts.unique) }, parseHolder(opts.holder));
   } catch (e) {
     abandon(starting);
     throw e;
   }
-  const superviseOpts = { tee: !opts.supervise, warn: ctx.warn };
-  process.exitCode = starting.ok
-    ? await supervise(store, task, starting, superviseOpts)
-    : recordSpawnFailure(store, task, starting.exitCode, starting.why, superviseOpts);
+  if (!starting.ok) {
+    process.exitCode = failToStart(deps, task, starting.exitCode, starting.why);
+    return;
+  }
+  const running = task.state === 'running' ? task : await waitTurn(deps, task, starting, ctx);
+  if (running === null) {
+    process.exitCode = ExitCode.LaunchFailed;
+    return;
+  }
+  process.exitCode = await supervise(deps, running, starting, { tee: !opts.supervise });
+  handOn(deps);
 }
 
-/** This process, as tasks record their launchers. */
-function selfRef(): ProcessRef {
-  const self = processRef(process.pid);
-  if (!self) throw new TwError('cannot read /proc/self: tw needs Linux /proc');
-  return self;
+/** The child's environment, but for what its gate sets (TW_TASK_ID, TW_FEEDBACK). */
+function childEnv(env: NodeJS.ProcessEnv, storePath: string): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env, TW_DB: storePath };
+  delete out.TW_TASK_ID;
+  delete out.TW_FEEDBACK;
+  return out;
+}
+
+function queueWant(opts: Options): QueueWant | null {
+  if (opts.maxRunning === undefined && opts.maxWaiting === undefined && opts.after === undefined) return null;
+  return {
+    maxRunning: opts.maxRunning === undefined ? null : parseCount(opts.maxRunning, '--max-running', 1),
+    maxWaiting: opts.maxWaiting === undefined ? null : parseCount(opts.maxWaiting, '--max-waiting', 0),
+    after: opts.after === undefined ? [] : parseIds(opts.after, '--after'),
+  };
+}
+
+/** `env`: a detached launch's environment, kept for whoever starts it; null: this launcher starts it. */
+const queuePlan = (want: QueueWant, env: NodeJS.ProcessEnv | null): QueuePlan => ({ ...want, env, decide: (name, lineup) => placement(name, want, lineup) });
+
+/** The slot this launcher held is free: the next waiting task starts now, not when someone next looks. */
+function handOn(deps: Deps): void {
+  try {
+    observe(deps);
+  } catch (e) {
+    if (!(e instanceof TwError)) throw e;
+    deps.warn(`warning: the next waiting task could not be started: ${e.message}`);
+  }
+}
+
+/**
+ * A foreground launch that must wait: says why, then waits for its turn (any commit may
+ * bring it) with its child held at the gate; the task as it starts, or null when it ended
+ * unrun (cancelled, a task it runs after failed, Ctrl-C), with the gate shut.
+ */
+async function waitTurn(deps: Deps, task: LaunchedTask, starting: Starting & { ok: true }, ctx: Context): Promise<LaunchedTask | null> {
+  const { store } = deps;
+  const id = task.id;
+  const self = deps.proc.self();
+  if (task.state === 'waiting') ctx.warn(`task ${id} waits: ${waitText(waitingFor(task, store.lineup()) ?? { after: [] })}`);
+  const stop = new AbortController();
+  let signal: NodeJS.Signals | null = null;
+  const onSignal = (s: NodeJS.Signals) => {
+    signal ??= s;
+    stop.abort();
+  };
+  for (const s of FORWARDED) process.on(s, onSignal);
+  const watch = new StoreWatch(store);
+  try {
+    for (;;) {
+      observe(deps);
+      const now = store.get(id);
+      if (now?.state === 'waiting' && now.queue.admitted) {
+        const started = store.startAdmitted(id, { launcher: self, child: starting.ref, at: deps.now() });
+        if (started) return started;
+      }
+      if (!now || isTerminal(now.state)) {
+        const how = now ? store.events(id).at(-1)?.reason ?? now.state : 'it was deleted';
+        ctx.warn(`task ${id} did not run: ${how}`);
+        abandon(starting);
+        return null;
+      }
+      if (signal) {
+        const text = `cancelled by signal ${signalNumber(signal)} (${signal}) to the launcher while the task waited`;
+        store.recordEnd(id, { state: 'cancelled', at: deps.now(), reason: text, messages: [{ type: 'notification', text }] });
+        continue; // read back how it ended
+      }
+      await watch.next(1000, stop.signal);
+    }
+  } finally {
+    watch.close();
+    for (const s of FORWARDED) process.off(s, onSignal);
+  }
+}
+
+/** `launch --detach` with a limit or an order: recorded with all it needs to start; a copy of tw supervises it once its turn comes. */
+function detachQueued(deps: Deps, plan: LaunchPlan, want: Want, ctx: Context): void {
+  const task = takeTask(deps, plan, want);
+  ctx.stdout.write(`${task.id}\n`);
+  if (task.state === 'reserved') startDetached(deps, task, plan.launcher);
+  else if (isTerminal(task.state)) {
+    ctx.warn(`task ${task.id} did not run: ${deps.store.events(task.id).at(-1)?.reason ?? task.state}`);
+    process.exitCode = ExitCode.LaunchFailed;
+  }
+}
+
+/** The copy that starts a queued task whose turn came (`--queued ID`): its command, folder and environment are in the store. */
+async function runQueued(id: number, holder: ProcessRef | undefined, ctx: Context): Promise<void> {
+  const deps = depsOf(await ctx.openStore(), ctx);
+  const task = deps.store.get(id);
+  // Ended or taken meanwhile (a cancel, another starter): nothing to do.
+  if (!task || isTerminal(task.state) || !task.command || !task.cwd || !task.logPath || !task.queue?.admitted) return;
+  const storePath = ctx.storePath;
+  const starting = await startChild({
+    argv: task.command,
+    cwd: task.cwd,
+    stdin: 'ignore',
+    env: childEnv(ctx.env, storePath),
+    feedback: task.feedbackPath ? { kind: 'path', path: task.feedbackPath } : { kind: 'none' },
+    runDir: runFolder(storePath),
+  });
+  // A log the user named may hold other runs: this task's output starts at its size now.
+  let logOffset: number | undefined;
+  try {
+    logOffset = task.logPath === defaultLogPath(storePath, id) ? undefined : checkWritable(task.logPath);
+  } catch {
+    logOffset = undefined; // said when the log is opened for the output
+  }
+  if (!starting.ok) {
+    process.exitCode = failToStart(deps, { ...task, command: task.command, cwd: task.cwd, logPath: task.logPath }, starting.exitCode, starting.why);
+    handOn(deps);
+    return;
+  }
+  const started = deps.store.startAdmitted(id, { launcher: deps.proc.self(), child: starting.ref, at: ctx.now(), logOffset }, holder);
+  if (!started) {
+    abandon(starting);
+    return;
+  }
+  process.exitCode = await supervise(deps, started, starting, { tee: false });
+  handOn(deps);
 }
 
 /** `--holder PID:START`, the detaching tw that reserved the task for this copy. */
@@ -130,36 +263,6 @@ function checkWritable(path: string): number {
   }
 }
 
-interface Want {
-  name: string;
-  info: Record<string, string>;
-  unique: boolean;
-  id: number | undefined;
-}
-
-function claimOrReserve(store: Store, plan: LaunchPlan, want: Want, now: number, heldBy: ProcessRef | undefined): Task {
-  if (want.id === undefined) return reserveOrRefuse(store, want, plan, now);
-  const claimed = store.claim(want.id, plan, heldBy);
-  if (!claimed.ok) refuseId(want.id, claimed.task);
-  return claimed.task;
-}
-
-/** Reserves (and, with a plan, claims) a new task, or refuses as `--unique` says. */
-function reserveOrRefuse(store: Store, want: Want, plan: LaunchPlan | undefined, now: number, holder?: ProcessRef): Task {
-  // A task whose launcher died must not hold its name: notice it first.
-  if (want.unique) reap(store, now);
-  const reserved = store.reserve({ name: want.name, info: want.info, unique: want.unique, launch: plan, holder }, now);
-  if (!reserved.ok) throw new TwError(`task ${reserved.conflict.id} named '${want.name}' is already ${reserved.conflict.state}; not launching another`);
-  return reserved.task;
-}
-
-/** Why `--id` cannot take this task: only a reserved task no launcher has taken can be launched. */
-function refuseId(id: number, task: Task | null): never {
-  if (!task) throw noSuchTask(id);
-  const why = task.state === 'reserved' ? 'already taken by another launcher' : `already ${task.state}`;
-  throw new TwError(`task ${id} is ${why}; only a reserved task can be launched with --id`);
-}
-
 /**
  * A child in its own process group cannot read the terminal (SIGTTIN), so a
  * terminal stdin is read by the launcher and piped on, but only while the
@@ -171,41 +274,18 @@ function stdinMode(): 'inherit' | 'pipe' | 'ignore' {
   return self && self.pgrp === self.tpgid ? 'pipe' : 'ignore'; // pipe only from the foreground
 }
 
-/** Reserves the id, starts a copy of tw in its own session to supervise it, prints the id. */
-async function detach(
-  store: Store,
-  want: Want & { logPath: string | null; argv: string[]; forward: string[] },
-  ctx: Context,
-): Promise<void> {
-  // The reservation is held by this process, then by the copy: whoever dies before the copy
-  // claims it leaves it to be noticed as lost, never reserved for good.
-  const self = selfRef();
-  let id = want.id;
-  if (id === undefined) id = reserveOrRefuse(store, want, undefined, ctx.now(), self).id;
-  else if (!store.handOver(id, null, self)) refuseId(id, store.get(id));
-  const logPath = want.logPath ?? defaultLogPath(ctx.storePath, id);
-  makeFolders(dirname(logPath));
-  const log = openLog(logPath);
-  // The copy claims the reserved id and supervises as the foreground does; its own notes go to the log.
-  const copy = await spawnProcess({
-    file: process.execPath,
-    args: [
-      ...process.execArgv, process.argv[1]!, '--db', ctx.storePath, 'launch', '--supervise', '--holder', `${self.pid}:${self.startTicks}`,
-      '--id', String(id), ...want.forward, '--', ...want.argv,
-    ],
-    stdio: ['ignore', log, log],
-    env: ctx.env,
-    cwd: process.cwd(),
-    detached: true,
-  });
-  closeSync(log);
-  if (!('pid' in copy)) {
-    const why = `cannot start the supervising copy of tw: ${copy.error}`;
-    store.recordEnd(id, { state: 'failed', at: ctx.now(), reason: why, exitCode: ExitCode.LaunchFailed, messages: [{ type: 'error', text: why }] });
+/** Holds the task, starts a copy of tw in its own session to supervise it, prints the id. */
+async function detach(deps: Deps, want: Want & { logPath: string | null; argv: string[]; forward: string[] }, ctx: Context): Promise<void> {
+  const id = holdTask(deps, want);
+  const self = deps.proc.self();
+  // The copy claims the held id and supervises as the foreground does; its own notes go to the log.
+  const args = ['--db', ctx.storePath, 'launch', '--supervise', '--holder', `${self.pid}:${self.startTicks}`, '--id', String(id), ...want.forward, '--', ...want.argv];
+  const copy = deps.proc.startCopy(args, want.logPath ?? defaultLogPath(ctx.storePath, id), ctx.env, process.cwd());
+  if (typeof copy === 'string') {
+    const why = `cannot start the supervising copy of tw: ${copy}`;
+    deps.store.recordEnd(id, { state: 'failed', at: ctx.now(), reason: why, exitCode: ExitCode.LaunchFailed, messages: [{ type: 'error', text: why }] });
     throw new TwError(why);
   }
-  const copyRef = processRef(copy.pid);
-  if (copyRef) store.handOver(id, self, copyRef); // false: the copy has claimed it already
-  copy.unref();
+  deps.store.handOver(id, self, copy); // false: the copy has claimed it already
   ctx.stdout.write(`${id}\n`);
 }

@@ -1,6 +1,7 @@
 import { taskJson } from '../../core/json.js';
 import { ACTIVE_STATES, durationMs, overdue } from '../../core/task.js';
-import { asSeen, livenessOf, reap } from '../../launcher/reap.js';
+import { asSeen, livenessOf, observe, waitingOf } from '../../tasks/observe.js';
+import { depsOf } from '../../tasks/deps.js';
 import { groupUsage } from '../../launcher/usage.js';
 import { parseStates } from '../args.js';
 import type { Context } from '../context.js';
@@ -17,7 +18,7 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
   const states = parseStates(opts.state);
   const store = await ctx.openStore();
   const now = ctx.now();
-  const seen = reap(store, now, ctx.warn);
+  const seen = observe(depsOf(store, ctx));
   const tasks = store.find({ states: states.length ? states : opts.all ? undefined : ACTIVE_STATES, name: opts.name }).map((t) => asSeen(t, seen));
   const usageOf = () => groupUsage(new Set(tasks.filter((t) => t.state === 'running' && t.pid !== null).map((t) => t.pid!)));
   if (opts.json) {
@@ -25,7 +26,7 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
     const usage = usageOf();
     const withUsage = tasks.map((t) => {
       const use = t.state === 'running' && t.pid !== null ? usage.get(t.pid) : undefined;
-      return { ...taskJson(t, livenessOf(t, seen, now), now), cpuPercent: use ? Number(use.cpuPercent.toFixed(1)) : null, memoryBytes: use ? use.rssBytes : null };
+      return { ...taskJson(t, livenessOf(t, seen, now), now, undefined, waitingOf(t, seen)), cpuPercent: use ? Number(use.cpuPercent.toFixed(1)) : null, memoryBytes: use ? use.rssBytes : null };
     });
     ctx.stdout.write(`${JSON.stringify(withUsage)}\n`);
     return;
@@ -43,7 +44,7 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
     return [
       String(t.id),
       t.name,
-      stateText(t, livenessOf(t, seen, now)),
+      stateText(t, livenessOf(t, seen, now), waitingOf(t, seen)),
       t.pid === null ? dash : String(t.pid),
       use ? use.cpuPercent.toFixed(1) : dash,
       use ? bytes(use.rssBytes) : dash,

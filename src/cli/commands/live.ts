@@ -4,7 +4,8 @@
 // quits and leaves the terminal as it was.
 import { usageError } from '../../core/errors.js';
 import { ACTIVE_STATES, durationMs, isTerminal, percentOf, type Task } from '../../core/task.js';
-import { livenessOf, reap, asSeen } from '../../launcher/reap.js';
+import { livenessOf, observe, asSeen, waitingOf } from '../../tasks/observe.js';
+import { depsOf } from '../../tasks/deps.js';
 import { once, type Context } from '../context.js';
 import { colourOn, dash, duration, renderTable, stateText } from '../format.js';
 import { StoreWatch } from '../store-watch.js';
@@ -33,7 +34,7 @@ export async function live(_opts: object, _args: string[], ctx: Context): Promis
   try {
     while (!quit.signal.aborted) {
       const now = ctx.now();
-      const seen = reap(store, now, warn);
+      const seen = observe(depsOf(store, { ...ctx, warn }));
       const active = store.find({ states: ACTIVE_STATES }).map((t) => asSeen(t, seen));
       const ended = store.history({ limit: RECENT });
       const columns = ctx.stdout.columns || 80;
@@ -41,7 +42,7 @@ export async function live(_opts: object, _args: string[], ctx: Context): Promis
       const row = (t: Task) => [
         String(t.id),
         t.name,
-        stateText(t, livenessOf(t, seen, now)),
+        stateText(t, livenessOf(t, seen, now), waitingOf(t, seen)),
         bar(t),
         duration(durationMs(t, now)),
         t.state === 'running' && t.feedbackPath && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash,

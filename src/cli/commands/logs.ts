@@ -4,7 +4,8 @@ import { ExitCode, noSuchTask, TwError } from '../../core/errors.js';
 import { openToRead } from '../../core/files.js';
 import { isTerminal, type Task } from '../../core/task.js';
 import { isAlive } from '../../launcher/proc.js';
-import { reap } from '../../launcher/reap.js';
+import { observe } from '../../tasks/observe.js';
+import { depsOf } from '../../tasks/deps.js';
 import { parseCount, parseId } from '../args.js';
 import { once, type Context } from '../context.js';
 import type { Output } from '../output.js';
@@ -58,7 +59,7 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
           drain(now, now.logEnd);
           return;
         }
-        reap(store, ctx.now(), warn);
+        observe(depsOf(store, { ...ctx, warn }));
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, FOLLOW_POLL_MS);
           wake = () => {

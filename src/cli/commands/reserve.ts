@@ -1,5 +1,5 @@
-import { TwError } from '../../core/errors.js';
-import { reap } from '../../launcher/reap.js';
+import { reserveTask } from '../../tasks/admit.js';
+import { depsOf } from '../../tasks/deps.js';
 import { parseInfo } from '../args.js';
 import type { Context } from '../context.js';
 
@@ -11,12 +11,7 @@ interface Options {
 
 export async function reserve(opts: Options, _args: string[], ctx: Context): Promise<void> {
   const info = parseInfo(opts.info);
-  const store = await ctx.openStore();
-  // A task whose launcher died must not hold its name: notice it first.
-  if (opts.unique) reap(store, ctx.now());
-  const result = store.reserve({ name: opts.name, info, unique: Boolean(opts.unique) }, ctx.now());
-  if (!result.ok) {
-    throw new TwError(`task ${result.conflict.id} named '${opts.name}' is already ${result.conflict.state}; not reserving another`);
-  }
-  ctx.stdout.write(`${result.task.id}\n`);
+  const deps = depsOf(await ctx.openStore(), ctx);
+  const task = reserveTask(deps, { name: opts.name, info, unique: Boolean(opts.unique) });
+  ctx.stdout.write(`${task.id}\n`);
 }

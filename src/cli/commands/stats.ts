@@ -1,5 +1,6 @@
 import { parseDuration } from '../../core/duration.js';
-import { reap } from '../../launcher/reap.js';
+import { observe } from '../../tasks/observe.js';
+import { depsOf } from '../../tasks/deps.js';
 import type { NameStats } from '../../store/store.js';
 import type { Context } from '../context.js';
 import { duration, instant, renderTable } from '../format.js';
@@ -38,7 +39,7 @@ function summarise(s: NameStats) {
 export async function stats(opts: { name?: string; since?: string; json?: boolean }, _args: string[], ctx: Context): Promise<void> {
   const since = opts.since === undefined ? undefined : ctx.now() - parseDuration(opts.since, '--since');
   const store = await ctx.openStore();
-  reap(store, ctx.now(), ctx.warn);
+  observe(depsOf(store, ctx));
   const rows = store.stats(opts.name, since).map(summarise);
   if (opts.json) {
     ctx.stdout.write(`${JSON.stringify(rows)}\n`);
