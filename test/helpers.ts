@@ -211,6 +211,7 @@ export interface TaskJson {
   info: Record<string, string>;
   state: string;
   liveness: string | null;
+  waitingFor?: { slot?: { name: string; running: number; limit: number; position: number }; after?: number[]; retryAt?: string } | null;
   command: string[] | null;
   pid: number | null;
   launcherPid: number | null;

@@ -66,6 +66,8 @@ export function abandon(starting: Starting): void {
 export interface SuperviseOptions {
   /** Pass the child's output through to ours (foreground), or only to the log (detached). */
   tee: boolean;
+  /** A signal the launcher got before this began: acted on once the child runs. */
+  early?: NodeJS.Signals | null;
 }
 
 /** Runs the taken task's command, started by startChild and recorded running, to its end and records it; resolves to the launcher's exit code. */
@@ -86,7 +88,7 @@ export async function supervise(deps: Deps, task: LaunchedTask, starting: Starti
   };
 
   // Signals that arrive before the child runs are kept and acted on once it does.
-  let early: NodeJS.Signals | null = null;
+  let early: NodeJS.Signals | null = opts.early ?? null;
   let onSignal = (signal: NodeJS.Signals): void => void (early ??= signal);
   const dispatch = (signal: NodeJS.Signals) => onSignal(signal);
   for (const s of FORWARDED) process.on(s, dispatch);

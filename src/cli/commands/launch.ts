@@ -89,6 +89,8 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   const env = childEnv(ctx.env, storePath);
   const feedback: FeedbackEnv =
     feedbackPath === null ? { kind: 'none' } : feedbackPath === 'auto' ? aroundId(defaultFeedbackPathAround(storePath)) : { kind: 'path', path: feedbackPath };
+  // From here on a signal is the user's word about this task: kept, never the default death.
+  const signals = catchSignals();
   const starting = await startChild({
     argv,
     cwd: process.cwd(),
@@ -107,20 +109,51 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
     const plan = planOf(deps.proc.self(), { logOffset, start, queue: queue && starting.ok ? queuePlan(queue, null) : undefined });
     task = takeTask(deps, plan, { id, name, info, unique: Boolean(opts.unique) }, parseHolder(opts.holder));
   } catch (e) {
+    signals.release();
     abandon(starting);
     throw e;
   }
   if (!starting.ok) {
+    signals.release();
     process.exitCode = failToStart(deps, task, starting.exitCode, starting.why);
     return;
   }
-  const running = task.state === 'running' ? task : await waitTurn(deps, task, starting, ctx);
+  const running = task.state === 'running' ? task : await waitTurn(deps, task, starting, signals, ctx);
+  signals.release();
   if (running === null) {
     process.exitCode = ExitCode.LaunchFailed;
     return;
   }
-  process.exitCode = await supervise(deps, running, starting, { tee: !opts.supervise });
+  process.exitCode = await supervise(deps, running, starting, { tee: !opts.supervise, early: signals.first });
   handOn(deps);
+}
+
+interface Signals {
+  /** The first signal caught, if any. */
+  readonly first: NodeJS.Signals | null;
+  /** `listener` hears each signal from now on. */
+  onSignal(listener: () => void): void;
+  release(): void;
+}
+
+/** Catches SIGINT, SIGTERM and SIGHUP until released (supervise takes over at once). */
+function catchSignals(): Signals {
+  let first: NodeJS.Signals | null = null;
+  const listeners: (() => void)[] = [];
+  const caught = (signal: NodeJS.Signals) => {
+    first ??= signal;
+    for (const listener of listeners) listener();
+  };
+  for (const s of FORWARDED) process.on(s, caught);
+  return {
+    get first() {
+      return first;
+    },
+    onSignal: (listener) => void listeners.push(listener),
+    release: () => {
+      for (const s of FORWARDED) process.off(s, caught);
+    },
+  };
 }
 
 /** The child's environment, but for what its gate sets (TW_TASK_ID, TW_FEEDBACK). */
@@ -158,18 +191,13 @@ function handOn(deps: Deps): void {
  * bring it) with its child held at the gate; the task as it starts, or null when it ended
  * unrun (cancelled, a task it runs after failed, Ctrl-C), with the gate shut.
  */
-async function waitTurn(deps: Deps, task: LaunchedTask, starting: Starting & { ok: true }, ctx: Context): Promise<LaunchedTask | null> {
+async function waitTurn(deps: Deps, task: LaunchedTask, starting: Starting & { ok: true }, signals: Signals, ctx: Context): Promise<LaunchedTask | null> {
   const { store } = deps;
   const id = task.id;
   const self = deps.proc.self();
   if (task.state === 'waiting') ctx.warn(`task ${id} waits: ${waitText(waitingFor(task, store.lineup()) ?? { after: [] })}`);
   const stop = new AbortController();
-  let signal: NodeJS.Signals | null = null;
-  const onSignal = (s: NodeJS.Signals) => {
-    signal ??= s;
-    stop.abort();
-  };
-  for (const s of FORWARDED) process.on(s, onSignal);
+  signals.onSignal(() => stop.abort());
   const watch = new StoreWatch(store);
   try {
     for (;;) {
@@ -185,6 +213,7 @@ async function waitTurn(deps: Deps, task: LaunchedTask, starting: Starting & { o
         abandon(starting);
         return null;
       }
+      const signal = signals.first;
       if (signal) {
         const text = `cancelled by signal ${signalNumber(signal)} (${signal}) to the launcher while the task waited`;
         store.recordEnd(id, { state: 'cancelled', at: deps.now(), reason: text, messages: [{ type: 'notification', text }] });
@@ -194,7 +223,6 @@ async function waitTurn(deps: Deps, task: LaunchedTask, starting: Starting & { o
     }
   } finally {
     watch.close();
-    for (const s of FORWARDED) process.off(s, onSignal);
   }
 }
 
