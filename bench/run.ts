@@ -8,7 +8,8 @@
 //   BENCH_LATENCY_RUNS=N  describe --block latency samples (default 20, quick 8)
 //   BENCH_RUNNING=N    running tasks for the busy `tw list` (default 200)
 //   BENCH_HISTORY=N    terminal tasks for the history store (default 1000000)
-//   BENCH_ONLY=a,b     only these sections: startup, launch, idle, throughput, latency, busylist, history, parse
+//   BENCH_QUEUE=N      tasks queued behind one running task (default 1000, quick 200)
+//   BENCH_ONLY=a,b     only these sections: startup, launch, idle, throughput, latency, busylist, history, parse, queue
 //   BENCH_KEEP=1       keep the temporary folder
 //   BENCH_SUMMARY_JSON=FILE  also write the summary rows there (bench/versions.sh does)
 //
@@ -55,6 +56,7 @@ import {
   type Mem,
 } from './lib.js';
 import { profile } from './profile.js';
+import { handoff, thousand } from './queue.js';
 import { NAMES, seedHistory, storeShape } from './seed.js';
 
 const num = (name: string, dflt: number): number => {
@@ -70,6 +72,7 @@ const LATENCY_RUNS = num('BENCH_LATENCY_RUNS', QUICK ? 8 : 20);
 const RUNNING = num('BENCH_RUNNING', 200);
 const HISTORY = num('BENCH_HISTORY', 1_000_000);
 const STARTUP_HISTORY = 100_000;
+const QUEUED = num('BENCH_QUEUE', QUICK ? 200 : 1000);
 const THROUGHPUT_BYTES = 100_000_000;
 const THROUGHPUT_RUNS = QUICK ? 3 : 5;
 const PARSE_BYTES = 100_000_000;
@@ -655,6 +658,15 @@ async function history(): Promise<void> {
   );
 }
 
+// ---------------------------------------------------------------- 10. the queue (issue 14)
+
+async function queue(): Promise<void> {
+  heading(`10. The queue: handoff, ${QUEUED} tasks queued (issue 14)`);
+  const b = { dir: DIR, storeIn, record, handoffRuns: LATENCY_RUNS, queued: QUEUED, runs: RUNS, warmup: WARMUP };
+  await handoff(b);
+  await thousand(b);
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -680,6 +692,7 @@ async function main(): Promise<void> {
     ['busylist', busyList],
     ['history', history],
     ['parse', parsing],
+    ['queue', queue],
   ];
   let failures = 0;
   for (const [name, fn] of sections) {

@@ -112,6 +112,8 @@ export interface EndedTask extends TaskFields {
   endedAt: number;
 }
 export type Task = ReservedTask | WaitingTask | RunningTask | EndedTask;
+/** A waiting task as the queue's rules see it. */
+export type Waiter = Pick<WaitingTask, 'id' | 'name' | 'launcher' | 'queue'>;
 /** A task a launcher has taken: its command, folder and log are known. */
 export type LaunchedTask = Task & { command: string[]; cwd: string; logPath: string };
 

@@ -1,5 +1,5 @@
 // Rows to domain types: one function per table, the only place that knows the columns.
-import type { Message, MessageType, ProcessRef, Progress, State, Task, TaskEvent } from '../core/task.js';
+import type { Message, MessageType, ProcessRef, Progress, Queue, State, Task, TaskEvent, Waiter } from '../core/task.js';
 
 export interface TaskRow {
   id: number;
@@ -33,10 +33,31 @@ export interface TaskRow {
   max_running: number | null;
   after_ids: string | null;
   waiting_since: number | null;
-  start_env: string | null;
   admitted_at: number | null;
   queued: number;
+  /** Whether the row holds an environment to start it with (the environment itself is read only to start it). */
+  detached: number;
 }
+
+/** Every column a task is made of: all but start_env, which can be large and is read only to start the task. */
+export const TASK_COLUMNS = `id, name, state, info, command, cwd, host, pid, pid_start, launcher_pid, launcher_start, boot_id,
+  reserved_at, started_at, ended_at, heartbeat_at, exit_code, signal, timeout_ms, grace_ms, progress, feedback, ignored_lines,
+  log_path, log_offset, log_end, feedback_path, cancel_requested_at, max_running, after_ids, waiting_since, admitted_at, queued,
+  start_env IS NOT NULL AS detached`;
+
+/** What the queue's rules read of a waiting task. */
+export const WAITER_COLUMNS = 'id, name, launcher_pid, launcher_start, boot_id, max_running, after_ids, waiting_since, admitted_at, start_env IS NOT NULL AS detached';
+export type WaiterRow = Pick<TaskRow, 'id' | 'name' | 'launcher_pid' | 'launcher_start' | 'boot_id' | 'max_running' | 'after_ids' | 'waiting_since' | 'admitted_at' | 'detached'>;
+
+const queueOf = (r: WaiterRow): Queue => ({
+  maxRunning: r.max_running,
+  after: json<number[]>(r.after_ids) ?? [],
+  waitingSince: r.waiting_since,
+  detached: r.detached === 1,
+  admitted: r.admitted_at !== null,
+});
+
+export const waiterFromRow = (r: WaiterRow): Waiter => ({ id: r.id, name: r.name, launcher: refFromRow(r.launcher_pid, r.launcher_start, r.boot_id), queue: queueOf(r) });
 
 const json = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
@@ -73,9 +94,7 @@ export function taskFromRow(r: TaskRow): Task {
     logEnd: r.log_end,
     feedbackPath: r.feedback_path,
     cancelRequestedAt: r.cancel_requested_at,
-    queue: r.queued
-      ? { maxRunning: r.max_running, after: json<number[]>(r.after_ids) ?? [], waitingSince: r.waiting_since, detached: r.start_env !== null, admitted: r.admitted_at !== null }
-      : null,
+    queue: r.queued ? queueOf(r) : null,
   } as Task;
 }
 

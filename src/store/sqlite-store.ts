@@ -3,10 +3,10 @@
 // update and a task ends exactly once.
 import type Database from 'better-sqlite3';
 import { storeError } from '../core/errors.js';
-import { TERMINAL_STATES, isTerminal, type LaunchedTask, type Message, type ProcessRef, type State, type Task, type TaskEvent, type TerminalState, type WaitingTask } from '../core/task.js';
+import { TERMINAL_STATES, isTerminal, type LaunchedTask, type Message, type ProcessRef, type State, type Task, type TaskEvent, type TerminalState } from '../core/task.js';
 import { defaultFeedbackPath, defaultLogPath } from './location.js';
 import { pragmaValue, statementsOf, type Sql } from './statements.js';
-import { eventFromRow, messageFromRow, taskFromRow, type EventRow, type MessageRow, type TaskRow } from './rows.js';
+import { eventFromRow, messageFromRow, TASK_COLUMNS, taskFromRow, WAITER_COLUMNS, waiterFromRow, type EventRow, type MessageRow, type TaskRow, type WaiterRow } from './rows.js';
 import type { Admissions, ClaimResult, End, EndResult, Heartbeat, LaunchPlan, Lineup, NameStats, NewMessage, NewTask, Placement, PruneResult, PruneRule, ReserveResult, Store, TaskFilter } from './store.js';
 
 const ACTIVE = `('reserved', 'waiting', 'running')`;
@@ -29,7 +29,7 @@ export class SqliteStore implements Store {
   }
 
   private row(id: number): Task | null {
-    const row = this.sql('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    const row = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get(id) as TaskRow | undefined;
     return row ? taskFromRow(row) : null;
   }
 
@@ -95,10 +95,10 @@ export class SqliteStore implements Store {
   private lineupOf(names: string[] | null, after: number[]): Lineup {
     const rows = (
       names === null
-        ? this.sql(`SELECT * FROM tasks INDEXED BY tasks_waiting WHERE state = 'waiting' ORDER BY waiting_since, id`).all()
-        : names.flatMap((n) => this.sql(`SELECT * FROM tasks WHERE name = ? AND state = 'waiting' ORDER BY waiting_since, id`).all(n))
-    ) as TaskRow[];
-    const waiting = rows.map(taskFromRow) as WaitingTask[];
+        ? this.sql(`SELECT ${WAITER_COLUMNS} FROM tasks INDEXED BY tasks_waiting WHERE state = 'waiting' ORDER BY waiting_since, id`).all()
+        : names.flatMap((n) => this.sql(`SELECT ${WAITER_COLUMNS} FROM tasks WHERE name = ? AND state = 'waiting' ORDER BY waiting_since, id`).all(n))
+    ) as WaiterRow[];
+    const waiting = rows.map(waiterFromRow);
     const occupying = new Map<string, number>();
     for (const n of names ?? new Set(waiting.map((t) => t.name))) {
       occupying.set(n, this.sql(`SELECT count(*) FROM tasks WHERE ${OCCUPYING}`).pluck().get(n) as number);
@@ -122,7 +122,7 @@ export class SqliteStore implements Store {
   reserve(task: NewTask, at: number): ReserveResult {
     return this.write(() => {
       if (task.unique) {
-        const row = this.sql(`SELECT * FROM tasks WHERE name = ? AND state IN ${ACTIVE} ORDER BY id LIMIT 1`).get(task.name) as TaskRow | undefined;
+        const row = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks WHERE name = ? AND state IN ${ACTIVE} ORDER BY id LIMIT 1`).get(task.name) as TaskRow | undefined;
         if (row) return { ok: false as const, conflict: taskFromRow(row) };
       }
       const placement = this.placementOf(task.name, task.launch);
@@ -165,10 +165,11 @@ export class SqliteStore implements Store {
     );
   }
 
-  admit(starter: ProcessRef, at: number, decide: (lineup: Lineup) => Admissions): { admitted: LaunchedTask[] } {
+  admit(starter: ProcessRef, at: number, decide: (lineup: Lineup) => Admissions): { admitted: LaunchedTask[]; lineup: Lineup | null } {
     // Decided on a read first: most calls (any tw list while tasks wait) find nothing to do and take no write lock.
-    const nothing = (a: Admissions) => a.admit.length === 0 && a.end.length === 0;
-    if (nothing(this.snapshot(() => decide(this.lineupOf(null, []))))) return { admitted: [] };
+    const seen = this.snapshot(() => this.lineupOf(null, []));
+    const first = decide(seen);
+    if (first.admit.length === 0 && first.end.length === 0) return { admitted: [], lineup: seen };
     return this.write(() => {
       const verdict = decide(this.lineupOf(null, []));
       const admitted: LaunchedTask[] = [];
@@ -182,7 +183,7 @@ export class SqliteStore implements Store {
         const before = this.row(e.id);
         if (before?.state === 'waiting') this.end(e.id, 'waiting', { state: e.state, at, reason: e.why, messages: [{ type: e.state === 'lost' ? 'error' : 'notification', text: e.why }] });
       }
-      return { admitted };
+      return { admitted, lineup: null };
     });
   }
 
@@ -280,14 +281,14 @@ export class SqliteStore implements Store {
   find(filter: TaskFilter): Task[] {
     const { where, params } = whereOf(filter);
     const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
-    const rows = this.sql(`SELECT * FROM tasks ${where} ORDER BY id${limit}`).all(...params) as TaskRow[];
+    const rows = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks ${where} ORDER BY id${limit}`).all(...params) as TaskRow[];
     return rows.map(taskFromRow);
   }
 
   history(filter: TaskFilter): Task[] {
     const { where, params } = whereOf({ ...filter, terminal: true });
     const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
-    const rows = this.sql(`SELECT * FROM tasks ${where} ORDER BY ended_at DESC, id DESC${limit}`).all(...params) as TaskRow[];
+    const rows = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks ${where} ORDER BY ended_at DESC, id DESC${limit}`).all(...params) as TaskRow[];
     return rows.map(taskFromRow);
   }
 
@@ -390,6 +391,7 @@ function whereOf(f: TaskFilter & { terminal?: boolean }): { where: string; param
   const clauses: string[] = [];
   const params: unknown[] = [];
   if (f.terminal) clauses.push('ended_at IS NOT NULL');
+  if (f.held) clauses.push('launcher_pid IS NOT NULL');
   if (f.ids?.length) {
     clauses.push(`id IN (${f.ids.map(() => '?').join(', ')})`);
     params.push(...f.ids);

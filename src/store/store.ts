@@ -1,6 +1,6 @@
 // The typed interface every other part of tw uses. Whole operations, each
 // atomic; nothing here names SQL, so another backend can implement it.
-import type { Feedback, Info, LaunchedTask, Message, MessageType, ProcessRef, Progress, State, Task, TaskEvent, TerminalState, WaitingTask } from '../core/task.js';
+import type { Feedback, Info, LaunchedTask, Message, MessageType, ProcessRef, Progress, State, Task, TaskEvent, TerminalState, Waiter } from '../core/task.js';
 
 export interface NewMessage {
   type: MessageType;
@@ -43,7 +43,7 @@ export interface QueuePlan {
 /** What the queue rules decide from: the waiting tasks and what holds them. */
 export interface Lineup {
   /** Waiting tasks (of the names asked, or all), in the order they began to wait. */
-  waiting: WaitingTask[];
+  waiting: Waiter[];
   /** Per name asked: its running tasks and the ones that won a slot but have not started yet. */
   occupying: Map<string, number>;
   /** The tasks waited after, by state; one not there was deleted. */
@@ -115,6 +115,8 @@ export interface TaskFilter {
   endedSince?: number;
   limit?: number;
   ids?: readonly number[];
+  /** Only tasks that have a launcher, or a holder (which a waiting detached task has not). */
+  held?: boolean;
 }
 
 export type PruneRule = { olderThan: number } | { keep: number };
@@ -147,9 +149,10 @@ export interface Store {
   handOver(id: number, from: ProcessRef | null, to: ProcessRef): boolean;
   /**
    * The waiting tasks' turns, decided by `decide` in one immediate transaction: the ones it
-   * admits are marked as starting, by `starter` (who must start them: startAdmitted).
+   * admits are marked as starting, by `starter` (who must start them: startAdmitted). `lineup`:
+   * the one decided on, when nothing changed.
    */
-  admit(starter: ProcessRef, at: number, decide: (lineup: Lineup) => Admissions): { admitted: LaunchedTask[] };
+  admit(starter: ProcessRef, at: number, decide: (lineup: Lineup) => Admissions): { admitted: LaunchedTask[]; lineup: Lineup | null };
   /** An admitted task's start, by its starter (or the copy of tw `heldBy` started); null when it was ended or taken meanwhile. */
   startAdmitted(id: number, start: { launcher: ProcessRef; child: ProcessRef; at: number; logOffset?: number }, heldBy?: ProcessRef): LaunchedTask | null;
   /** An admitted task whose starter died before starting it goes back to its place in line. */

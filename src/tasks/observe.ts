@@ -28,9 +28,9 @@ export function observe(deps: Deps): Observed {
   const { store, proc } = deps;
   const now = deps.now();
   const seen: Observed = { unsupervised: new Set(), lost: new Map(), waiting: new Map() };
-  let waiting = false;
-  for (const task of store.find({ states: ACTIVE_STATES })) {
-    waiting ||= task.state === 'waiting';
+  // A detached waiting task has nobody to outlive: only the held ones are read (a queue may be long).
+  let waiting = store.find({ states: ['waiting'], limit: 1 }).length > 0;
+  for (const task of store.find({ states: ACTIVE_STATES, held: true })) {
     if (!task.launcher || proc.isAlive(task.launcher)) continue;
     if (task.queue?.admitted && task.queue.detached) {
       store.requeue(task.id, task.launcher, now);
@@ -57,14 +57,15 @@ export function observe(deps: Deps): Observed {
     }
   }
   if (waiting && seen.lost.size === 0) {
+    let lineup;
     try {
-      advance(deps);
+      lineup = advance(deps);
     } catch (e) {
       if (!(e instanceof TwError) || e.exitCode !== ExitCode.Store) throw e;
       deps.warn(`warning: the queue cannot advance: ${e.message}`);
+      lineup = store.lineup();
     }
-    const lineup = store.lineup();
-    for (const task of lineup.waiting) seen.waiting.set(task.id, waitingFor(task, lineup)!);
+    for (const task of lineup.waiting) seen.waiting.set(task.id, waitingFor(task, lineup));
   }
   return seen;
 }

@@ -2,7 +2,7 @@
 // of a name start, and who starts them. Any tw process that observes the
 // store advances the queue; the store applies each verdict in one
 // transaction with conditional updates, so two starters never take one slot.
-import { isTerminal, type LaunchedTask, type ProcessRef, type State, type Task, type WaitingFor } from '../core/task.js';
+import { isTerminal, type LaunchedTask, type ProcessRef, type State, type Waiter, type WaitingFor } from '../core/task.js';
 import type { Admissions, Lineup, Placement } from '../store/store.js';
 import type { Deps } from './deps.js';
 
@@ -75,8 +75,7 @@ export function admissions(lineup: Lineup, starter: ProcessRef): Admissions {
 }
 
 /** Why a waiting task waits, as shown: the tasks it runs after, or its name's slots and its place in line. */
-export function waitingFor(task: Task, lineup: Lineup): WaitingFor | null {
-  if (task.state !== 'waiting') return null;
+export function waitingFor(task: Waiter, lineup: Lineup): WaitingFor {
   const pending = task.queue.after.filter((id) => !isTerminal(lineup.after.get(id) ?? 'lost'));
   if (pending.length || task.queue.maxRunning === null) return { after: pending };
   const line = lineup.waiting.filter((t) => t.name === task.name && !t.queue.admitted);
@@ -91,18 +90,15 @@ export function waitText(why: WaitingFor): string {
 }
 
 /**
- * Starts every waiting task whose turn has come: a detached one through a copy of tw that
- * supervises it; returns the foreground ones of this launcher, which it starts itself.
+ * Starts every waiting task whose turn has come, a detached one through a copy of tw that
+ * supervises it; the lineup as it then stands.
  */
-export function advance(deps: Deps): LaunchedTask[] {
+export function advance(deps: Deps): Lineup {
   const self = deps.proc.self();
-  const { admitted } = deps.store.admit(self, deps.now(), (lineup) => admissions(lineup, self));
-  const own: LaunchedTask[] = [];
-  for (const task of admitted) {
-    if (task.queue?.detached) startDetached(deps, task, self);
-    else own.push(task);
-  }
-  return own;
+  const { admitted, lineup } = deps.store.admit(self, deps.now(), (l) => admissions(l, self));
+  for (const task of admitted) if (task.queue?.detached) startDetached(deps, task, self);
+  // A foreground launcher's own admitted task is started by that launcher (launch's waitTurn).
+  return lineup ?? deps.store.lineup();
 }
 
 /** A copy of tw in its own session starts and supervises the admitted task; a crash in between only delays it (observe requeues it). */

@@ -195,7 +195,7 @@ async function waitTurn(deps: Deps, task: LaunchedTask, starting: Starting & { o
   const { store } = deps;
   const id = task.id;
   const self = deps.proc.self();
-  if (task.state === 'waiting') ctx.warn(`task ${id} waits: ${waitText(waitingFor(task, store.lineup()) ?? { after: [] })}`);
+  if (task.state === 'waiting') ctx.warn(`task ${id} waits: ${waitText(waitingFor(task, store.lineup()))}`);
   const stop = new AbortController();
   signals.onSignal(() => stop.abort());
   const watch = new StoreWatch(store);
