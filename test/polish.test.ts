@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { oneLineError, requireBuild, sandbox } from './helpers.js';
+import { oneLineError, requireBuild, sandbox, until } from './helpers.js';
 
 before(requireBuild);
 
@@ -72,8 +72,13 @@ describe('input as a person types it', { concurrency: true }, () => {
 
 test('piped describe --block prints lines that align with each other as states change', async (t) => {
   const s = sandbox(t);
-  const id = (await s.ok(['launch', '--detach', '--', 'sleep', '0.5'])).trim();
-  const out = await s.ok(['describe', '--block', id]);
+  const gate = join(s.dir, 'go');
+  const id = (await s.ok(['launch', '--detach', '--', 'sh', '-c', 'while [ ! -e "$0" ]; do sleep 0.02; done', gate])).trim();
+  const block = s.start(['describe', '--block', id]);
+  await until(() => block.output.stdout.includes('running'), { what: 'the running line' });
+  writeFileSync(gate, '');
+  assert.equal((await block.ended).code, 0, block.output.stderr);
+  const out = block.output.stdout;
   const lines = out.trimEnd().split('\n');
   assert.ok(lines.length >= 2, `a line per change: ${out}`);
   const at = new Set(lines.map((l) => l.indexOf('Num:')));

@@ -157,8 +157,8 @@ test('a store of schema 1 is upgraded in place, its tasks kept', async (t) => {
   // Put the file back to what schema 1 had: its index, its version.
   const db = openKept(s.db);
   db.exec('DROP INDEX tasks_name_stats; CREATE INDEX tasks_name_ended ON tasks (name, ended_at) WHERE ended_at IS NOT NULL');
-  db.exec('ALTER TABLE tasks DROP COLUMN log_offset; ALTER TABLE tasks DROP COLUMN log_end; DROP INDEX tasks_waiting');
-  for (const column of ['max_running', 'after_ids', 'waiting_since', 'start_env', 'admitted_at', 'queued']) db.exec(`ALTER TABLE tasks DROP COLUMN ${column}`);
+  db.exec('ALTER TABLE tasks DROP COLUMN log_offset; ALTER TABLE tasks DROP COLUMN log_end; DROP INDEX tasks_waiting; DROP TABLE start_env');
+  for (const column of ['max_running', 'after_ids', 'waiting_since', 'admitted_at', 'queued']) db.exec(`ALTER TABLE tasks DROP COLUMN ${column}`);
   db.pragma('user_version = 1');
   db.close();
   const stats = JSON.parse(await s.ok(['stats', '--name', 'old', '--json'])) as { runs: number }[];

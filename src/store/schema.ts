@@ -68,17 +68,21 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN log_offset INTEGER;
   ALTER TABLE tasks ADD COLUMN log_end INTEGER;
   `,
-  // 4: queues. A waiting task's place (since when), its limit and order, the environment to
-  // start it with when anyone may (launch --detach; dropped once it runs), and whether it has
-  // won a slot (its starter is in launcher_*).
+  // 4: queues. A queued task's limit, order and place (since when); whether it has won a slot
+  // (its starter is in launcher_*); queued: 1 when its own launcher starts it, 2 when anyone may
+  // (launch --detach), with the environment to start it with in a table of its own, so that task
+  // rows stay small (an environment is kilobytes) and it goes once the task runs.
   `
   ALTER TABLE tasks ADD COLUMN max_running INTEGER;
   ALTER TABLE tasks ADD COLUMN after_ids TEXT;
   ALTER TABLE tasks ADD COLUMN waiting_since INTEGER;
-  ALTER TABLE tasks ADD COLUMN start_env TEXT;
   ALTER TABLE tasks ADD COLUMN admitted_at INTEGER;
   ALTER TABLE tasks ADD COLUMN queued INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX tasks_waiting ON tasks (waiting_since, id) WHERE state = 'waiting';
+  CREATE TABLE start_env (
+    task_id INTEGER PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+    env TEXT NOT NULL
+  );
   `,
 ];
 

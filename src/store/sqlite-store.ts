@@ -6,7 +6,7 @@ import { storeError } from '../core/errors.js';
 import { TERMINAL_STATES, isTerminal, type LaunchedTask, type Message, type ProcessRef, type State, type Task, type TaskEvent, type TerminalState } from '../core/task.js';
 import { defaultFeedbackPath, defaultLogPath } from './location.js';
 import { pragmaValue, statementsOf, type Sql } from './statements.js';
-import { eventFromRow, messageFromRow, TASK_COLUMNS, taskFromRow, WAITER_COLUMNS, waiterFromRow, type EventRow, type MessageRow, type TaskRow, type WaiterRow } from './rows.js';
+import { eventFromRow, messageFromRow, TASK_COLUMNS, taskFromRow, WAITER_COLUMNS, waiterFromRow, type EventRow, type MessageRow, type Values } from './rows.js';
 import type { Admissions, ClaimResult, End, EndResult, Heartbeat, LaunchPlan, Lineup, NameStats, NewMessage, NewTask, Placement, PruneResult, PruneRule, ReserveResult, Store, TaskFilter } from './store.js';
 
 const ACTIVE = `('reserved', 'waiting', 'running')`;
@@ -29,8 +29,13 @@ export class SqliteStore implements Store {
   }
 
   private row(id: number): Task | null {
-    const row = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get(id) as TaskRow | undefined;
+    const row = this.tasks('WHERE id = ?').get(id) as Values | undefined;
     return row ? taskFromRow(row) : null;
+  }
+
+  /** Tasks, as raw rows of TASK_COLUMNS (see rows.ts): `rest` is the query after FROM. */
+  private tasks(rest: string) {
+    return this.sql(`SELECT ${TASK_COLUMNS} FROM tasks ${rest}`).raw();
   }
 
   /** A row this transaction has just written. */
@@ -67,9 +72,8 @@ export class SqliteStore implements Store {
     if (plan.info && Object.keys(plan.info).length) this.sql('UPDATE tasks SET info = json_patch(info, ?) WHERE id = ?').run(JSON.stringify(plan.info), id);
     const q = plan.queue;
     if (q) {
-      this.sql('UPDATE tasks SET queued = 1, max_running = ?, after_ids = ?, start_env = ? WHERE id = ?').run(
-        q.maxRunning, q.after.length ? JSON.stringify(q.after) : null, q.env && JSON.stringify(q.env), id,
-      );
+      this.sql('UPDATE tasks SET queued = ?, max_running = ?, after_ids = ? WHERE id = ?').run(q.env ? 2 : 1, q.maxRunning, q.after.length ? JSON.stringify(q.after) : null, id);
+      if (q.env) this.sql('INSERT OR REPLACE INTO start_env (task_id, env) VALUES (?, ?)').run(id, JSON.stringify(q.env));
     }
   }
 
@@ -89,18 +93,23 @@ export class SqliteStore implements Store {
   }
 
   private placementOf(name: string, plan: LaunchPlan | undefined): Placement {
-    return plan?.queue ? plan.queue.decide(name, this.lineupOf([name], plan.queue.after)) : { go: 'start' };
+    return plan?.queue ? plan.queue.decide(name, this.lineupOf(name, plan.queue.after)) : { go: 'start' };
   }
 
-  private lineupOf(names: string[] | null, after: number[]): Lineup {
-    const rows = (
-      names === null
-        ? this.sql(`SELECT ${WAITER_COLUMNS} FROM tasks INDEXED BY tasks_waiting WHERE state = 'waiting' ORDER BY waiting_since, id`).all()
-        : names.flatMap((n) => this.sql(`SELECT ${WAITER_COLUMNS} FROM tasks WHERE name = ? AND state = 'waiting' ORDER BY waiting_since, id`).all(n))
-    ) as WaiterRow[];
-    const waiting = rows.map(waiterFromRow);
+  /** The whole lineup (names null), or only one name's counts and the given tasks' states (a new launch's placement). */
+  private lineupOf(name: string | null, after: number[]): Lineup {
+    const waiting =
+      name === null
+        ? (this.sql(`SELECT ${WAITER_COLUMNS} FROM tasks INDEXED BY tasks_waiting WHERE state = 'waiting' ORDER BY waiting_since, id`).raw().all() as Values[]).map(waiterFromRow)
+        : [];
+    const inLine = new Map<string, number>();
+    if (name === null) {
+      for (const t of waiting) if (!t.queue.admitted) inLine.set(t.name, (inLine.get(t.name) ?? 0) + 1);
+    } else {
+      inLine.set(name, this.sql(`SELECT count(*) FROM tasks WHERE name = ? AND state = 'waiting' AND admitted_at IS NULL`).pluck().get(name) as number);
+    }
     const occupying = new Map<string, number>();
-    for (const n of names ?? new Set(waiting.map((t) => t.name))) {
+    for (const n of name === null ? new Set(waiting.map((t) => t.name)) : [name]) {
       occupying.set(n, this.sql(`SELECT count(*) FROM tasks WHERE ${OCCUPYING}`).pluck().get(n) as number);
     }
     const states = new Map<number, State>();
@@ -108,13 +117,14 @@ export class SqliteStore implements Store {
       const state = this.sql('SELECT state FROM tasks WHERE id = ?').pluck().get(id) as State | undefined;
       if (state) states.set(id, state);
     }
-    return { waiting, occupying, after: states };
+    return { waiting, inLine, occupying, after: states };
   }
 
   private start(id: number, from: State, child: ProcessRef, at: number): void {
-    this.sql(`UPDATE tasks SET state = 'running', pid = ?, pid_start = ?, started_at = ?, heartbeat_at = ?, start_env = NULL, admitted_at = NULL WHERE id = ?`).run(
+    this.sql(`UPDATE tasks SET state = 'running', pid = ?, pid_start = ?, started_at = ?, heartbeat_at = ?, admitted_at = NULL WHERE id = ?`).run(
       child.pid, child.startTicks, at, at, id,
     );
+    this.sql('DELETE FROM start_env WHERE task_id = ?').run(id);
     this.event(id, at, from, 'running', `started with pid ${child.pid}`);
     this.message(id, at, { type: 'notification', text: `started with pid ${child.pid}` });
   }
@@ -122,7 +132,7 @@ export class SqliteStore implements Store {
   reserve(task: NewTask, at: number): ReserveResult {
     return this.write(() => {
       if (task.unique) {
-        const row = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks WHERE name = ? AND state IN ${ACTIVE} ORDER BY id LIMIT 1`).get(task.name) as TaskRow | undefined;
+        const row = this.tasks(`WHERE name = ? AND state IN ${ACTIVE} ORDER BY id LIMIT 1`).get(task.name) as Values | undefined;
         if (row) return { ok: false as const, conflict: taskFromRow(row) };
       }
       const placement = this.placementOf(task.name, task.launch);
@@ -216,7 +226,7 @@ export class SqliteStore implements Store {
   }
 
   startEnv(id: number): NodeJS.ProcessEnv | null {
-    const text = this.sql('SELECT start_env FROM tasks WHERE id = ?').pluck().get(id) as string | null | undefined;
+    const text = this.sql('SELECT env FROM start_env WHERE task_id = ?').pluck().get(id) as string | undefined;
     return text ? (JSON.parse(text) as NodeJS.ProcessEnv) : null;
   }
 
@@ -241,13 +251,14 @@ export class SqliteStore implements Store {
     this.sql(
       `UPDATE tasks SET state = ?, ended_at = ?, exit_code = ?, signal = ?,
          feedback = COALESCE(?, feedback), progress = COALESCE(?, progress), ignored_lines = COALESCE(?, ignored_lines),
-         log_end = COALESCE(?, log_end), start_env = NULL, admitted_at = NULL
+         log_end = COALESCE(?, log_end), admitted_at = NULL
        WHERE id = ? AND state IN ${ACTIVE}`,
     ).run(
       end.state, end.at, end.exitCode ?? null, end.signal ?? null,
       end.feedback ? JSON.stringify(end.feedback) : null, end.progress ? JSON.stringify(end.progress) : null,
       end.ignoredLines ?? null, end.logEnd ?? null, id,
     );
+    this.sql('DELETE FROM start_env WHERE task_id = ?').run(id);
     this.event(id, end.at, from, end.state, end.reason);
     for (const m of end.messages ?? []) this.message(id, end.at, m);
   }
@@ -281,14 +292,14 @@ export class SqliteStore implements Store {
   find(filter: TaskFilter): Task[] {
     const { where, params } = whereOf(filter);
     const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
-    const rows = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks ${where} ORDER BY id${limit}`).all(...params) as TaskRow[];
+    const rows = this.tasks(`${where} ORDER BY id${limit}`).all(...params) as Values[];
     return rows.map(taskFromRow);
   }
 
   history(filter: TaskFilter): Task[] {
     const { where, params } = whereOf({ ...filter, terminal: true });
     const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
-    const rows = this.sql(`SELECT ${TASK_COLUMNS} FROM tasks ${where} ORDER BY ended_at DESC, id DESC${limit}`).all(...params) as TaskRow[];
+    const rows = this.tasks(`${where} ORDER BY ended_at DESC, id DESC${limit}`).all(...params) as Values[];
     return rows.map(taskFromRow);
   }
 

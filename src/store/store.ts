@@ -42,8 +42,10 @@ export interface QueuePlan {
 
 /** What the queue rules decide from: the waiting tasks and what holds them. */
 export interface Lineup {
-  /** Waiting tasks (of the names asked, or all), in the order they began to wait. */
+  /** Waiting tasks in the order they began to wait (none when only a name's counts were asked for). */
   waiting: Waiter[];
+  /** Per name: its waiting tasks that have not won a slot yet. */
+  inLine: Map<string, number>;
   /** Per name asked: its running tasks and the ones that won a slot but have not started yet. */
   occupying: Map<string, number>;
   /** The tasks waited after, by state; one not there was deleted. */

@@ -3,7 +3,7 @@
 import { ExitCode, TwError } from '../core/errors.js';
 import { ACTIVE_STATES, liveness, type Liveness, type Task, type WaitingFor } from '../core/task.js';
 import type { Deps } from './deps.js';
-import { advance, waitingFor } from './queue.js';
+import { advance, waitingForAll } from './queue.js';
 
 /** What observing saw of the active tasks. */
 export interface Observed {
@@ -65,7 +65,7 @@ export function observe(deps: Deps): Observed {
       deps.warn(`warning: the queue cannot advance: ${e.message}`);
       lineup = store.lineup();
     }
-    for (const task of lineup.waiting) seen.waiting.set(task.id, waitingFor(task, lineup));
+    seen.waiting = waitingForAll(lineup);
   }
   return seen;
 }

@@ -28,7 +28,7 @@ export function placement(name: string, want: QueueWant, lineup: Lineup): Placem
   const pending = want.after.filter((id) => !isTerminal(lineup.after.get(id)!));
   const failed = want.after.find((id) => lineup.after.get(id) !== 'succeeded');
   if (pending.length === 0 && failed !== undefined) return { go: 'end', state: 'cancelled', why: ended(failed, lineup.after.get(failed)) };
-  const waiting = lineup.waiting.filter((t) => t.name === name && !t.queue.admitted).length;
+  const waiting = lineup.inLine.get(name) ?? 0;
   const running = lineup.occupying.get(name) ?? 0;
   const noSlot = want.maxRunning !== null && (running >= want.maxRunning || waiting > 0);
   if (pending.length === 0 && !noSlot) return { go: 'start' };
@@ -74,14 +74,23 @@ export function admissions(lineup: Lineup, starter: ProcessRef): Admissions {
   return out;
 }
 
-/** Why a waiting task waits, as shown: the tasks it runs after, or its name's slots and its place in line. */
-export function waitingFor(task: Waiter, lineup: Lineup): WaitingFor {
-  const pending = task.queue.after.filter((id) => !isTerminal(lineup.after.get(id) ?? 'lost'));
-  if (pending.length || task.queue.maxRunning === null) return { after: pending };
-  const line = lineup.waiting.filter((t) => t.name === task.name && !t.queue.admitted);
-  const position = line.findIndex((t) => t.id === task.id) + 1;
-  return { slot: { name: task.name, running: lineup.occupying.get(task.name) ?? 0, limit: task.queue.maxRunning, position: position || 1 } };
+/** Why each waiting task waits, as shown: the tasks it runs after, or its name's slots and its place in line. */
+export function waitingForAll(lineup: Lineup): Map<number, WaitingFor> {
+  const out = new Map<number, WaitingFor>();
+  const places = new Map<string, number>();
+  for (const task of lineup.waiting) {
+    const pending = task.queue.after.filter((id) => !isTerminal(lineup.after.get(id) ?? 'lost'));
+    if (task.queue.admitted) continue;
+    const position = (places.get(task.name) ?? 0) + 1;
+    places.set(task.name, position);
+    const limit = task.queue.maxRunning;
+    out.set(task.id, pending.length || limit === null ? { after: pending } : { slot: { name: task.name, running: lineup.occupying.get(task.name) ?? 0, limit, position } });
+  }
+  return out;
 }
+
+/** Why one waiting task waits. */
+export const waitingFor = (task: Waiter, lineup: Lineup): WaitingFor => waitingForAll(lineup).get(task.id) ?? { after: [] };
 
 export function waitText(why: WaitingFor): string {
   if ('slot' in why) return `${why.slot.running} of ${why.slot.limit} '${why.slot.name}' running, ${ordinal(why.slot.position)} in line`;

@@ -36,6 +36,8 @@ export async function cancel(opts: Options, args: string[], ctx: Context): Promi
       throw result.reason;
     }
   }
+  // A slot this freed goes to the next waiting task now (a live launcher hands its own on too).
+  observe(deps);
   process.exitCode = worst;
 }
 
