@@ -158,7 +158,10 @@ test('a store of schema 1 is upgraded in place, its tasks kept', async (t) => {
   const db = openKept(s.db);
   db.exec('DROP INDEX tasks_name_stats; CREATE INDEX tasks_name_ended ON tasks (name, ended_at) WHERE ended_at IS NOT NULL');
   db.exec('ALTER TABLE tasks DROP COLUMN log_offset; ALTER TABLE tasks DROP COLUMN log_end; DROP INDEX tasks_waiting; DROP TABLE start_env');
-  for (const column of ['max_running', 'after_ids', 'waiting_since', 'admitted_at', 'queued']) db.exec(`ALTER TABLE tasks DROP COLUMN ${column}`);
+  db.exec('DROP TABLE types; DROP TABLE attempts; DROP INDEX tasks_retried');
+  for (const column of ['max_running', 'after_ids', 'waiting_since', 'admitted_at', 'queued', 'attempt', 'max_attempts', 'retry_delay_ms', 'retry_at', 'result']) {
+    db.exec(`ALTER TABLE tasks DROP COLUMN ${column}`);
+  }
   db.pragma('user_version = 1');
   db.close();
   const stats = JSON.parse(await s.ok(['stats', '--name', 'old', '--json'])) as { runs: number }[];

@@ -11,7 +11,7 @@ import { summaryLines } from './describe-lines.js';
 import { visible } from './escape.js';
 import { cutCells, padCells } from './width.js';
 import { colourOn, duration, paintState, stateText } from './format.js';
-import { StoreWatch } from './store-watch.js';
+import { StoreWatch } from '../store/watch.js';
 
 const FALLBACK_MS = 1000;
 const BAR = 24;

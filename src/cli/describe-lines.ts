@@ -20,6 +20,7 @@ export function summaryLines(tasks: { task: Task; live: Liveness | null }[], col
     `State: ${stateText(task, live)}`,
     `Num: ${progressText(task.progress)}`,
     `LastUpdated: ${formatInstant(lastUpdated(task))}`,
+    ...(task.maxAttempts > 1 ? [`attempt ${task.attempt}/${task.maxAttempts}`] : []),
   ]);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...cells.map((c) => cellWidth(c[i]!))));
   if (steady) widths[2] = Math.max(widths[2]!, 'State: unsupervised'.length);

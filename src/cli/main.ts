@@ -20,8 +20,9 @@ export async function main(argv: string[]): Promise<void> {
       await (run as (opts: unknown, args: string[], ctx: Context) => Promise<void>)(parsed.opts, parsed.args, makeContext(parsed.opts.db as string | undefined));
     }
   } catch (e) {
-    // `tw launch` exits 125 for its own failures, as timeout(1) does.
-    process.exitCode = report(e, fdOutput(2), (e instanceof ArgvError ? e.path[1] : command) === 'launch');
+    // `tw launch` (and `rerun`, a launch) exits 125 for its own failures, as timeout(1) does.
+    const which = e instanceof ArgvError ? e.path[1] : command;
+    process.exitCode = report(e, fdOutput(2), which === 'launch' || which === 'rerun');
   }
   // Leave without closing the store: the last connection to close would
   // checkpoint and delete the WAL (two fsyncs), and the next writer would

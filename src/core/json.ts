@@ -27,6 +27,9 @@ export function taskJson(task: Task, liveness: Liveness | null, now: number, sto
     durationMs: durationMs(task, now),
     progress: task.progress,
     feedback: task.feedback,
+    attempt: task.attempt,
+    maxAttempts: task.maxAttempts,
+    result: task.result,
     logPath: task.logPath,
     feedbackPath: task.feedbackPath,
     ...(story && {

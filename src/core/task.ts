@@ -70,6 +70,13 @@ interface TaskFields {
   cancelRequestedAt: number | null;
   /** How it queues: set when launched with a limit or an order, kept once it runs. */
   queue: Queue | null;
+  /** Which run of its command this is (1-based), and how many are allowed (`--retries` + 1). */
+  attempt: number;
+  maxAttempts: number;
+  /** The delay before the first retry (doubled after each): null for the default. */
+  retryDelayMs: number | null;
+  /** The text of its last `result` message. */
+  result: string | null;
 }
 
 /** A launch's place in its name's queue. */
@@ -84,6 +91,8 @@ export interface Queue {
   detached: boolean;
   /** It has won a slot; its launcher (the starter) is starting it. */
   admitted: boolean;
+  /** Between attempts: not before this instant. */
+  retryAt: number | null;
 }
 
 /** Reserved: an id, a name; a command only once a launcher has taken it. */
@@ -116,6 +125,23 @@ export type Task = ReservedTask | WaitingTask | RunningTask | EndedTask;
 export type Waiter = Pick<WaitingTask, 'id' | 'name' | 'launcher' | 'queue'>;
 /** A task a launcher has taken: its command, folder and log are known. */
 export type LaunchedTask = Task & { command: string[]; cwd: string; logPath: string };
+
+/** What all tasks of a name share (`tw type set`): defaults that a launch's own flags override. */
+export interface TaskType {
+  name: string;
+  maxRunning: number | null;
+  maxWaiting: number | null;
+  /** 0: no limit. */
+  timeoutMs: number | null;
+  graceMs: number | null;
+  retries: number | null;
+  retryDelayMs: number | null;
+  /** Retention: history of this name older than this, or beyond the newest N, goes at a plain `tw history prune`. */
+  keepMs: number | null;
+  keepLast: number | null;
+  ping: string | null;
+  onEnd: string | null;
+}
 
 /** Why a waiting task waits, as shown (PRODUCT.md's waitingFor). */
 export type WaitingFor = { slot: { name: string; running: number; limit: number; position: number } } | { after: number[] } | { retryAt: string };

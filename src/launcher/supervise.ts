@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { errnoText, ExitCode, TwError } from '../core/errors.js';
 import type { LaunchedTask, ProcessRef } from '../core/task.js';
 import type { Deps } from '../tasks/deps.js';
-import { endOf, exitCodeOf, failToStart, type RunEnd } from '../tasks/finish.js';
+import { exitCodeOf, failToStart, finishRun, type RunEnd } from '../tasks/finish.js';
 import { FeedbackReader } from '../feedback/reader.js';
 import { stopDescendants } from './escaped.js';
 import { Watchdog } from './watchdog.js';
@@ -168,7 +168,7 @@ export async function supervise(deps: Deps, task: LaunchedTask, starting: Starti
     stderrTail: io.stderrTail(STACKTRACE_LINES),
     feedback: reader && { values: reader.values, progress: reader.progress, ignored: reader.ignored },
   };
-  const recorded = record('the end', () => store.recordEnd(task.id, endOf(run)));
+  const recorded = record('the end', () => finishRun(deps, task, run));
 
   // A process outside the group (setsid) may still hold the output open: read it only a moment
   // longer. A slow reader of ours is waited for, as any pipeline would; the end is on record.

@@ -1,5 +1,5 @@
 // Rows to domain types: one function per table, the only place that knows the columns.
-import type { Message, MessageType, ProcessRef, Progress, Queue, State, Task, TaskEvent, Waiter } from '../core/task.js';
+import type { Message, MessageType, ProcessRef, Progress, Queue, State, Task, TaskEvent, TaskType, Waiter } from '../core/task.js';
 
 /** The tasks table's columns and their SQLite types. */
 interface TaskRow {
@@ -37,6 +37,11 @@ interface TaskRow {
   admitted_at: number | null;
   /** 0: not queued; 1: queued, its own launcher starts it; 2: detached, anyone may start it. */
   queued: number;
+  attempt: number;
+  max_attempts: number;
+  retry_delay_ms: number | null;
+  retry_at: number | null;
+  result: string | null;
 }
 
 /**
@@ -47,11 +52,11 @@ const TASK_COLUMN_NAMES = [
   'id', 'name', 'state', 'info', 'command', 'cwd', 'host', 'pid', 'pid_start', 'launcher_pid', 'launcher_start', 'boot_id',
   'reserved_at', 'started_at', 'ended_at', 'heartbeat_at', 'exit_code', 'signal', 'timeout_ms', 'grace_ms', 'progress', 'feedback',
   'ignored_lines', 'log_path', 'log_offset', 'log_end', 'feedback_path', 'cancel_requested_at', 'max_running', 'after_ids',
-  'waiting_since', 'admitted_at', 'queued',
+  'waiting_since', 'admitted_at', 'queued', 'attempt', 'max_attempts', 'retry_delay_ms', 'retry_at', 'result',
 ] as const satisfies readonly (keyof TaskRow)[];
 export const TASK_COLUMNS = TASK_COLUMN_NAMES.join(', ');
 /** What the queue's rules read of a waiting task: the first columns, then its queue's. */
-export const WAITER_COLUMNS = 'id, name, launcher_pid, launcher_start, boot_id, max_running, after_ids, waiting_since, admitted_at, queued';
+export const WAITER_COLUMNS = 'id, name, launcher_pid, launcher_start, boot_id, max_running, after_ids, waiting_since, admitted_at, queued, retry_at';
 const WAITER_COLUMN_NAMES = WAITER_COLUMNS.split(', ') as (keyof TaskRow)[];
 /** A row in raw mode: the values of TASK_COLUMNS (or WAITER_COLUMNS), in order. */
 export type Values = unknown[];
@@ -68,6 +73,7 @@ const queueOf = (r: Read): Queue => ({
   waitingSince: r('waiting_since'),
   detached: r('queued') === 2,
   admitted: r('admitted_at') !== null,
+  retryAt: r('retry_at'),
 });
 
 export function waiterFromRow(v: Values): Waiter {
@@ -112,6 +118,10 @@ export function taskFromRow(v: Values): Task {
     feedbackPath: r('feedback_path'),
     cancelRequestedAt: r('cancel_requested_at'),
     queue: r('queued') ? queueOf(r) : null,
+    attempt: r('attempt'),
+    maxAttempts: r('max_attempts'),
+    retryDelayMs: r('retry_delay_ms'),
+    result: r('result'),
   } as Task;
 }
 
@@ -139,4 +149,44 @@ export const eventFromRow = (r: EventRow): TaskEvent => ({
   from: r.from_state as State | null,
   to: r.to_state as State,
   reason: r.reason,
+});
+
+export interface TypeRow {
+  name: string;
+  max_running: number | null;
+  max_waiting: number | null;
+  timeout_ms: number | null;
+  grace_ms: number | null;
+  retries: number | null;
+  retry_delay_ms: number | null;
+  keep_ms: number | null;
+  keep_last: number | null;
+  ping: string | null;
+  on_end: string | null;
+}
+export const typeFromRow = (r: TypeRow): TaskType => ({
+  name: r.name,
+  maxRunning: r.max_running,
+  maxWaiting: r.max_waiting,
+  timeoutMs: r.timeout_ms,
+  graceMs: r.grace_ms,
+  retries: r.retries,
+  retryDelayMs: r.retry_delay_ms,
+  keepMs: r.keep_ms,
+  keepLast: r.keep_last,
+  ping: r.ping,
+  onEnd: r.on_end,
+});
+export const typeToRow = (t: TaskType): TypeRow => ({
+  name: t.name,
+  max_running: t.maxRunning,
+  max_waiting: t.maxWaiting,
+  timeout_ms: t.timeoutMs,
+  grace_ms: t.graceMs,
+  retries: t.retries,
+  retry_delay_ms: t.retryDelayMs,
+  keep_ms: t.keepMs,
+  keep_last: t.keepLast,
+  ping: t.ping,
+  on_end: t.onEnd,
 });

@@ -84,6 +84,40 @@ export const MIGRATIONS: readonly string[] = [
     env TEXT NOT NULL
   );
   `,
+  // 5: types (what every task of a name shares), retries, and the task's result.
+  `
+  CREATE TABLE types (
+    name TEXT PRIMARY KEY,
+    max_running INTEGER,
+    max_waiting INTEGER,
+    timeout_ms INTEGER,
+    grace_ms INTEGER,
+    retries INTEGER,
+    retry_delay_ms INTEGER,
+    keep_ms INTEGER,
+    keep_last INTEGER,
+    ping TEXT,
+    on_end TEXT
+  ) WITHOUT ROWID;
+  ALTER TABLE tasks ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE tasks ADD COLUMN max_attempts INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE tasks ADD COLUMN retry_delay_ms INTEGER;
+  ALTER TABLE tasks ADD COLUMN retry_at INTEGER;
+  ALTER TABLE tasks ADD COLUMN result TEXT;
+  CREATE INDEX tasks_retried ON tasks (name, ended_at, attempt) WHERE attempt > 1;
+  CREATE TABLE attempts (
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    exit_code INTEGER,
+    signal TEXT,
+    log_start INTEGER NOT NULL,
+    log_end INTEGER,
+    PRIMARY KEY (task_id, attempt)
+  ) WITHOUT ROWID;
+  UPDATE tasks SET result = (SELECT text FROM messages m WHERE m.task_id = tasks.id AND m.type = 'result' ORDER BY seq DESC LIMIT 1);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

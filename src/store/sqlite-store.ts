@@ -3,11 +3,11 @@
 // update and a task ends exactly once.
 import type Database from 'better-sqlite3';
 import { storeError } from '../core/errors.js';
-import { TERMINAL_STATES, isTerminal, type LaunchedTask, type Message, type ProcessRef, type State, type Task, type TaskEvent, type TerminalState } from '../core/task.js';
+import { TERMINAL_STATES, isTerminal, type LaunchedTask, type Message, type ProcessRef, type State, type Task, type TaskEvent, type TaskType, type TerminalState } from '../core/task.js';
 import { defaultFeedbackPath, defaultLogPath } from './location.js';
 import { pragmaValue, statementsOf, type Sql } from './statements.js';
-import { eventFromRow, messageFromRow, TASK_COLUMNS, taskFromRow, WAITER_COLUMNS, waiterFromRow, type EventRow, type MessageRow, type Values } from './rows.js';
-import type { Admissions, ClaimResult, End, EndResult, Heartbeat, LaunchPlan, Lineup, NameStats, NewMessage, NewTask, Placement, PruneResult, PruneRule, ReserveResult, Store, TaskFilter } from './store.js';
+import { eventFromRow, messageFromRow, TASK_COLUMNS, taskFromRow, typeFromRow, typeToRow, WAITER_COLUMNS, waiterFromRow, type EventRow, type MessageRow, type TypeRow, type Values } from './rows.js';
+import type { Admissions, Attempt, ClaimResult, End, EndResult, Heartbeat, Retry, LaunchPlan, Lineup, NameStats, NewMessage, NewTask, Placement, PruneResult, PruneRule, ReserveResult, Store, TaskFilter } from './store.js';
 
 const ACTIVE = `('reserved', 'waiting', 'running')`;
 /** A name's slots are taken by its running tasks and by those admitted but not started yet. */
@@ -57,6 +57,7 @@ export class SqliteStore implements Store {
       `INSERT INTO messages (task_id, seq, at, type, text, stacktrace)
        VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE task_id = ?), ?, ?, ?, ?)`,
     ).run(id, id, at, m.type, m.text, m.stacktrace ?? null);
+    if (m.type === 'result') this.sql('UPDATE tasks SET result = ? WHERE id = ?').run(m.text, id);
   }
 
   private applyPlan(id: number, plan: LaunchPlan): void {
@@ -70,6 +71,9 @@ export class SqliteStore implements Store {
       plan.logOffset ?? null, feedbackPath, id,
     );
     if (plan.info && Object.keys(plan.info).length) this.sql('UPDATE tasks SET info = json_patch(info, ?) WHERE id = ?').run(JSON.stringify(plan.info), id);
+    if (plan.maxAttempts !== undefined) {
+      this.sql('UPDATE tasks SET max_attempts = ?, retry_delay_ms = ? WHERE id = ?').run(plan.maxAttempts, plan.retryDelayMs ?? null, id);
+    }
     const q = plan.queue;
     if (q) {
       this.sql('UPDATE tasks SET queued = ?, max_running = ?, after_ids = ? WHERE id = ?').run(q.env ? 2 : 1, q.maxRunning, q.after.length ? JSON.stringify(q.after) : null, id);
@@ -125,6 +129,10 @@ export class SqliteStore implements Store {
       child.pid, child.startTicks, at, at, id,
     );
     this.sql('DELETE FROM start_env WHERE task_id = ?').run(id);
+    this.sql(
+      `INSERT OR REPLACE INTO attempts (task_id, attempt, started_at, log_start)
+       SELECT id, attempt, ?, COALESCE((SELECT log_end FROM attempts a WHERE a.task_id = tasks.id AND a.attempt = tasks.attempt - 1), log_offset, 0) FROM tasks WHERE id = ?`,
+    ).run(at, id);
     this.event(id, at, from, 'running', `started with pid ${child.pid}`);
     this.message(id, at, { type: 'notification', text: `started with pid ${child.pid}` });
   }
@@ -142,7 +150,7 @@ export class SqliteStore implements Store {
         this.sql(`INSERT INTO tasks (name, state, info, reserved_at, launcher_pid, launcher_start, boot_id) VALUES (?, 'reserved', ?, ?, ?, ?, ?)`)
           .run(task.name, JSON.stringify(task.info), at, holder?.pid ?? null, holder?.startTicks ?? null, holder?.bootId ?? null).lastInsertRowid,
       );
-      this.event(id, at, null, 'reserved', task.launch ? 'launched' : 'reserved');
+      this.event(id, at, null, 'reserved', `${task.launch ? 'launched' : 'reserved'}${task.rerunOf ? `: a rerun of task ${task.rerunOf}` : ''}`);
       if (task.launch) {
         this.applyPlan(id, task.launch);
         this.place(id, task.launch, placement, at);
@@ -202,7 +210,8 @@ export class SqliteStore implements Store {
       const task = this.row(id);
       if (!task || (task.state !== 'waiting' && task.state !== 'reserved') || !task.queue?.admitted || !task.launcher) return null;
       if (!sameProcess(task.launcher, start.launcher) && !(heldBy && sameProcess(task.launcher, heldBy))) return null;
-      this.sql('UPDATE tasks SET launcher_pid = ?, launcher_start = ?, boot_id = ?, log_offset = COALESCE(?, log_offset) WHERE id = ?').run(
+      // The task's output starts where its first attempt's does; a later one's start is its attempt's (see start).
+      this.sql('UPDATE tasks SET launcher_pid = ?, launcher_start = ?, boot_id = ?, log_offset = CASE attempt WHEN 1 THEN COALESCE(?, log_offset) ELSE log_offset END WHERE id = ?').run(
         start.launcher.pid, start.launcher.startTicks, start.launcher.bootId, start.logOffset ?? null, id,
       );
       this.start(id, task.state, start.child, start.at);
@@ -259,12 +268,81 @@ export class SqliteStore implements Store {
       end.ignoredLines ?? null, end.logEnd ?? null, id,
     );
     this.sql('DELETE FROM start_env WHERE task_id = ?').run(id);
+    this.endAttempt(id, end.at, end.exitCode ?? null, end.signal ?? null);
     this.event(id, end.at, from, end.state, end.reason);
     for (const m of end.messages ?? []) this.message(id, end.at, m);
   }
 
+  private endAttempt(id: number, at: number, exitCode: number | null, signal: string | null): void {
+    this.sql(
+      `UPDATE attempts SET ended_at = ?, exit_code = ?, signal = ?
+       WHERE task_id = ? AND attempt = (SELECT attempt FROM tasks WHERE id = ?) AND ended_at IS NULL`,
+    ).run(at, exitCode, signal, id, id);
+  }
+
+  recordRetry(id: number, retry: Retry): EndResult {
+    return this.write(() => {
+      const before = this.row(id);
+      if (!before || before.state !== 'running') return { recorded: false, task: before };
+      this.endAttempt(id, retry.at, retry.exitCode, retry.signal);
+      // It waits in line from its retry time on, held by its launcher (queued 1: no one else starts it); the next attempt is admitted like any queued task.
+      this.sql(
+        `UPDATE tasks SET state = 'waiting', attempt = attempt + 1, retry_at = ?, waiting_since = ?, queued = 1,
+           pid = NULL, pid_start = NULL, exit_code = ?, signal = ?, cancel_requested_at = NULL WHERE id = ?`,
+      ).run(retry.retryAt, retry.retryAt, retry.exitCode, retry.signal, id);
+      this.event(id, retry.at, 'running', 'waiting', retry.reason);
+      for (const m of retry.messages) this.message(id, retry.at, m);
+      return { recorded: true, task: this.written(id) };
+    });
+  }
+
   recordLogEnd(id: number, logEnd: number): void {
-    this.write(() => this.sql('UPDATE tasks SET log_end = ? WHERE id = ?').run(logEnd, id));
+    this.write(() => {
+      this.sql('UPDATE attempts SET log_end = ? WHERE task_id = ? AND attempt = (SELECT attempt FROM tasks WHERE id = ?) - (SELECT state = \'waiting\' FROM tasks WHERE id = ?)').run(logEnd, id, id, id);
+      this.sql(`UPDATE tasks SET log_end = ? WHERE id = ? AND ended_at IS NOT NULL`).run(logEnd, id);
+    });
+  }
+
+  attempts(id: number): Attempt[] {
+    type Row = { attempt: number; started_at: number; ended_at: number | null; exit_code: number | null; signal: string | null; log_start: number; log_end: number | null };
+    return (this.sql('SELECT * FROM attempts WHERE task_id = ? ORDER BY attempt').all(id) as Row[]).map((r) => ({
+      attempt: r.attempt,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      exitCode: r.exit_code,
+      signal: r.signal,
+      logStart: r.log_start,
+      logEnd: r.log_end,
+    }));
+  }
+
+  deleteEnded(id: number, beforeDelete: (files: { id: number; path: string }[]) => void): 'deleted' | 'active' | 'unknown' {
+    const task = this.row(id);
+    if (!task) return 'unknown';
+    if (!isTerminal(task.state)) return 'active';
+    beforeDelete([task.logPath, task.feedbackPath].filter((f): f is string => f !== null).map((path) => ({ id, path })));
+    return this.write(() => (this.sql('DELETE FROM tasks WHERE id = ? AND ended_at IS NOT NULL').run(id).changes ? 'deleted' : this.row(id) ? 'active' : 'unknown'));
+  }
+
+  setType(type: TaskType): void {
+    const row = typeToRow(type);
+    const columns = Object.keys(row);
+    this.write(() =>
+      this.sql(`INSERT OR REPLACE INTO types (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`).run(row),
+    );
+  }
+
+  type(name: string): TaskType | null {
+    const row = this.sql('SELECT * FROM types WHERE name = ?').get(name) as TypeRow | undefined;
+    return row ? typeFromRow(row) : null;
+  }
+
+  types(): TaskType[] {
+    return (this.sql('SELECT * FROM types ORDER BY name').all() as TypeRow[]).map(typeFromRow);
+  }
+
+  removeType(name: string): boolean {
+    return this.write(() => this.sql('DELETE FROM types WHERE name = ?').run(name).changes > 0);
   }
 
   requestCancel(id: number, at: number, message: NewMessage): Task | null {
@@ -377,7 +455,9 @@ export class SqliteStore implements Store {
       const [id, state, at] = failure.get(n, ...extra) as [number | null, TerminalState, number];
       const failed = id === null ? null : this.row(id);
       const lastFailure = id === null ? null : { id, at, state, exitCode: failed?.exitCode ?? null, signal: failed?.signal ?? null };
-      out.push({ name: n, runs, byState, durationsMs, lastFailure });
+      // Only retried tasks are read, by an index of their own: the rest of a long history is not.
+      const retries = this.sql(`SELECT COALESCE(sum(attempt - 1), 0) FROM tasks INDEXED BY tasks_retried WHERE name = ? AND attempt > 1 AND ended_at IS NOT NULL${since}`).pluck().get(n, ...extra) as number;
+      out.push({ name: n, runs, retries, byState, durationsMs, lastFailure });
     }
     return out;
   }

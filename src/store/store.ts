@@ -1,6 +1,6 @@
 // The typed interface every other part of tw uses. Whole operations, each
 // atomic; nothing here names SQL, so another backend can implement it.
-import type { Feedback, Info, LaunchedTask, Message, MessageType, ProcessRef, Progress, State, Task, TaskEvent, TerminalState, Waiter } from '../core/task.js';
+import type { Feedback, Info, LaunchedTask, Message, MessageType, ProcessRef, Progress, State, Task, TaskEvent, TaskType, TerminalState, Waiter } from '../core/task.js';
 
 export interface NewMessage {
   type: MessageType;
@@ -28,6 +28,11 @@ export interface LaunchPlan {
   info?: Info;
   /** Its limit and order: it may have to wait for its turn. */
   queue?: QueuePlan;
+  /** Runs allowed in all (`--retries` + 1), and the first retry's delay (null: the default). */
+  maxAttempts?: number;
+  retryDelayMs?: number | null;
+  /** The task this one reruns (`tw rerun`), said in its first event. */
+  rerunOf?: number;
 }
 
 export interface QueuePlan {
@@ -77,6 +82,8 @@ export interface NewTask {
    * reserved, the task is lost. A plain `tw reserve` has none, and waits for a `launch --id`.
    */
   holder?: ProcessRef;
+  /** The task this one reruns (`tw rerun`), said in its first event. */
+  rerunOf?: number;
 }
 
 export type ReserveResult = { ok: true; task: Task } | { ok: false; conflict: Task } | { ok: false; placement: Placement & { go: 'refuse' } };
@@ -102,6 +109,27 @@ export interface End {
   /** Where the task's output ends in its log. */
   logEnd?: number | null;
   messages?: NewMessage[];
+}
+
+/** A run that failed or timed out, with runs left: the task waits for its next attempt. */
+export interface Retry {
+  at: number;
+  reason: string;
+  retryAt: number;
+  exitCode: number | null;
+  signal: string | null;
+  messages: NewMessage[];
+}
+
+/** One run of a task's command, and where its output is in the log. */
+export interface Attempt {
+  attempt: number;
+  startedAt: number;
+  endedAt: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  logStart: number;
+  logEnd: number | null;
 }
 
 export interface EndResult {
@@ -131,6 +159,8 @@ export interface NameStats {
   name: string;
   runs: number;
   byState: Record<TerminalState, number>;
+  /** Runs that were retried (attempts after the first). */
+  retries: number;
   /** Every run's duration, sorted ascending. */
   durationsMs: Float64Array;
   lastFailure: { id: number; at: number; state: TerminalState; exitCode: number | null } | null;
@@ -165,8 +195,11 @@ export interface Store {
   startEnv(id: number): NodeJS.ProcessEnv | null;
   recordHeartbeat(id: number, beat: Heartbeat): void;
   recordEnd(id: number, end: End): EndResult;
-  /** Where the task's output ended in a log the user named (known once its last output is written, after the end). */
+  /** A running task's attempt failed with runs left: it waits, held by its launcher, for the next one. */
+  recordRetry(id: number, retry: Retry): EndResult;
+  /** Where the current attempt's output ended in its log (known once its last output is written, after the end). */
   recordLogEnd(id: number, logEnd: number): void;
+  attempts(id: number): Attempt[];
   /** Marks a running task as cancel-requested (the launcher reads it when its child ends). */
   requestCancel(id: number, at: number, message: NewMessage): Task | null;
   addMessage(id: number, message: NewMessage, at: number): boolean;
@@ -181,7 +214,13 @@ export interface Store {
    * first: removing them frees room, so a prune works on a full disk (SQLite needs room to delete).
    */
   prune(rule: PruneRule, name?: string, beforeDelete?: (files: { id: number; path: string }[]) => void): PruneResult;
+  /** Deletes one ended task with its messages and events (`beforeDelete` gets its files first); or says why not. */
+  deleteEnded(id: number, beforeDelete: (files: { id: number; path: string }[]) => void): 'deleted' | 'active' | 'unknown';
   stats(name: string | undefined, endedSince: number | undefined): NameStats[];
+  setType(type: TaskType): void;
+  type(name: string): TaskType | null;
+  types(): TaskType[];
+  removeType(name: string): boolean;
   /** Runs reads that must see one consistent state of the store (no write may land between them). */
   snapshot<T>(read: () => T): T;
   /** Changes whenever another connection commits: cheap to poll. */

@@ -18,11 +18,11 @@ export interface Want {
  * A new reserved task, or refused as `--unique` says. `holder`: the process that will start it
  * (`launch --detach`); once it is gone with the task still reserved, the task is lost.
  */
-export function reserveTask(deps: Deps, want: Want, holder?: ProcessRef, plan?: LaunchPlan): Task {
+export function reserveTask(deps: Deps, want: Want, holder?: ProcessRef, plan?: LaunchPlan, rerunOf = plan?.rerunOf): Task {
   // A task whose launcher died must not hold its name (nor a slot): notice it first.
   if (want.unique || plan?.queue) observe(deps);
   // One instant for the reservation and the start it records.
-  const reserved = deps.store.reserve({ name: want.name, info: want.info, unique: want.unique, launch: plan, holder }, plan?.start?.at ?? deps.now());
+  const reserved = deps.store.reserve({ name: want.name, info: want.info, unique: want.unique, launch: plan, holder, rerunOf }, plan?.start?.at ?? deps.now());
   if (reserved.ok) return reserved.task;
   if ('placement' in reserved) refuse(reserved.placement);
   // `tw reserve` refuses (1); `tw launch` is told to try later (75): "not now" is not "tw failed".
@@ -44,9 +44,9 @@ export function takeTask(deps: Deps, plan: LaunchPlan, want: Want, heldBy?: Proc
  * `launch --detach`: the task is held by this process until the copy of tw that runs it takes
  * it, so that whoever dies first leaves it to be noticed as lost, never reserved for good.
  */
-export function holdTask(deps: Deps, want: Want): number {
+export function holdTask(deps: Deps, want: Want, rerunOf?: number): number {
   const self = deps.proc.self();
-  if (want.id === undefined) return reserveTask(deps, want, self).id;
+  if (want.id === undefined) return reserveTask(deps, want, self, undefined, rerunOf).id;
   if (!deps.store.handOver(want.id, null, self)) refuseId(want.id, deps.store.get(want.id));
   return want.id;
 }

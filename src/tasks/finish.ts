@@ -1,9 +1,10 @@
 // How a run's end is recorded: the state, the reason, the launcher's own
 // messages, and the exit code `tw launch` gives for it. Pure but for the record.
+import { formatDuration, formatInstant } from '../core/duration.js';
 import { TwError } from '../core/errors.js';
 import { endState, launchExitCode, type ChildEnd, type Feedback, type LaunchedTask, type Progress, type State } from '../core/task.js';
 import { signalNumber } from '../launcher/proc.js';
-import type { End, NewMessage } from '../store/store.js';
+import type { End, EndResult, NewMessage } from '../store/store.js';
 import type { Deps } from './deps.js';
 
 /** How the supervised run ended, as the supervisor saw it. */
@@ -37,6 +38,40 @@ export function endOf(run: RunEnd): End {
     ignoredLines: run.feedback?.ignored,
     messages,
   };
+}
+
+const RETRY_DELAY_MS = 10_000;
+const RETRY_DELAY_MAX_MS = 3_600_000;
+
+/** The delay before attempt `next` (2 or later): the first delay, doubled after each attempt, at most an hour. */
+export const retryDelay = (firstMs: number | null, next: number): number => Math.min((firstMs ?? RETRY_DELAY_MS) * 2 ** (next - 2), RETRY_DELAY_MAX_MS);
+
+/**
+ * Records how the run ended: the task's end; or, when it failed or timed out with runs left
+ * (never a cancel), the attempt's end, and the task waits for its next attempt.
+ */
+export function finishRun(deps: Deps, task: LaunchedTask & { startedAt: number | null }, run: RunEnd): EndResult {
+  const end = endOf(run);
+  const took = formatDuration(run.at - (task.startedAt ?? run.at));
+  const how = run.signal ? `killed by signal ${signalNumber(run.signal)} (${run.signal})` : `exited with code ${run.exitCode}`;
+  const several = task.maxAttempts > 1;
+  if ((end.state === 'failed' || end.state === 'timed_out') && task.attempt < task.maxAttempts) {
+    const next = task.attempt + 1;
+    const retryAt = run.at + retryDelay(task.retryDelayMs, next);
+    const what = end.state === 'timed_out' ? `timed out (${run.stopText ?? how})` : how;
+    const text = `attempt ${task.attempt} of ${task.maxAttempts} ${what} after ${took}; attempt ${next} at ${formatInstant(retryAt)}`;
+    return deps.store.recordRetry(task.id, {
+      at: run.at,
+      reason: text,
+      retryAt,
+      exitCode: run.exitCode,
+      signal: run.signal,
+      messages: [{ type: 'error', text, stacktrace: run.stderrTail || null }],
+    });
+  }
+  // With several attempts, the last one's message says which it was and how long it took.
+  if (several) end.messages = end.messages?.map((m) => (m.text === how ? { ...m, text: `attempt ${task.attempt} of ${task.maxAttempts} ${how} after ${took}` } : m));
+  return deps.store.recordEnd(task.id, end);
 }
 
 /** `tw launch`'s exit code: as the run ended, or, if another process recorded the end first, as that end says. */

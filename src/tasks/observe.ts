@@ -65,7 +65,7 @@ export function observe(deps: Deps): Observed {
       deps.warn(`warning: the queue cannot advance: ${e.message}`);
       lineup = store.lineup();
     }
-    seen.waiting = waitingForAll(lineup);
+    seen.waiting = waitingForAll(lineup, now);
   }
   return seen;
 }

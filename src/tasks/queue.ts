@@ -43,12 +43,13 @@ export function placement(name: string, want: QueueWant, lineup: Lineup): Placem
  * of its name wait behind it). A task after one that failed ends cancelled; after one that
  * was deleted, lost: nothing would ever start it.
  */
-export function admissions(lineup: Lineup, starter: ProcessRef): Admissions {
+export function admissions(lineup: Lineup, starter: ProcessRef, now: number): Admissions {
   const out: Admissions = { admit: [], end: [] };
   const taken = new Map(lineup.occupying);
   const blocked = new Set<string>();
   for (const task of lineup.waiting) {
-    if (task.queue.admitted) continue;
+    // A retry is not in line before its time.
+    if (task.queue.admitted || (task.queue.retryAt !== null && task.queue.retryAt > now)) continue;
     const { after, maxRunning } = task.queue;
     const gone = after.find((id) => !lineup.after.has(id));
     if (gone !== undefined) {
@@ -75,10 +76,14 @@ export function admissions(lineup: Lineup, starter: ProcessRef): Admissions {
 }
 
 /** Why each waiting task waits, as shown: the tasks it runs after, or its name's slots and its place in line. */
-export function waitingForAll(lineup: Lineup): Map<number, WaitingFor> {
+export function waitingForAll(lineup: Lineup, now: number): Map<number, WaitingFor> {
   const out = new Map<number, WaitingFor>();
   const places = new Map<string, number>();
   for (const task of lineup.waiting) {
+    if (task.queue.retryAt !== null && task.queue.retryAt > now) {
+      out.set(task.id, { retryAt: new Date(task.queue.retryAt).toISOString() });
+      continue;
+    }
     const pending = task.queue.after.filter((id) => !isTerminal(lineup.after.get(id) ?? 'lost'));
     if (task.queue.admitted) continue;
     const position = (places.get(task.name) ?? 0) + 1;
@@ -90,7 +95,7 @@ export function waitingForAll(lineup: Lineup): Map<number, WaitingFor> {
 }
 
 /** Why one waiting task waits. */
-export const waitingFor = (task: Waiter, lineup: Lineup): WaitingFor => waitingForAll(lineup).get(task.id) ?? { after: [] };
+export const waitingFor = (task: Waiter, lineup: Lineup, now: number): WaitingFor => waitingForAll(lineup, now).get(task.id) ?? { after: [] };
 
 export function waitText(why: WaitingFor): string {
   if ('slot' in why) return `${why.slot.running} of ${why.slot.limit} '${why.slot.name}' running, ${ordinal(why.slot.position)} in line`;
@@ -104,9 +109,10 @@ export function waitText(why: WaitingFor): string {
  */
 export function advance(deps: Deps): Lineup {
   const self = deps.proc.self();
-  const { admitted, lineup } = deps.store.admit(self, deps.now(), (l) => admissions(l, self));
+  const now = deps.now();
+  const { admitted, lineup } = deps.store.admit(self, now, (l) => admissions(l, self, now));
   for (const task of admitted) if (task.queue?.detached) startDetached(deps, task, self);
-  // A foreground launcher's own admitted task is started by that launcher (launch's waitTurn).
+  // A foreground launcher's own admitted task is started by that launcher (run.ts, waitTurn).
   return lineup ?? deps.store.lineup();
 }
 

@@ -1,15 +1,14 @@
-import { lstatSync, unlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
 import { usageError } from '../../core/errors.js';
 import { taskJson } from '../../core/json.js';
 import { durationMs, TERMINAL_STATES, type TerminalState } from '../../core/task.js';
 import { observe } from '../../tasks/observe.js';
 import { depsOf } from '../../tasks/deps.js';
-import { ownFileOf } from '../../store/location.js';
+import { taskFileRemover } from '../../store/own-files.js';
 import type { PruneRule } from '../../store/store.js';
 import { parseCount, parseStates } from '../args.js';
 import type { Context } from '../context.js';
+import { visible } from '../escape.js';
 import { colourOn, duration, infoText, instant, renderTable } from '../format.js';
 
 interface ListOptions {
@@ -53,7 +52,11 @@ export async function history(opts: ListOptions, _args: string[], ctx: Context):
 }
 
 export async function prune(opts: { olderThan?: string; keep?: string; name?: string }, _args: string[], ctx: Context): Promise<void> {
-  if ((opts.olderThan === undefined) === (opts.keep === undefined)) throw usageError('give one of --older-than DUR or --keep N');
+  if (opts.olderThan !== undefined && opts.keep !== undefined) throw usageError('give one of --older-than DUR or --keep N, not both');
+  if (opts.olderThan === undefined && opts.keep === undefined) {
+    if (opts.name !== undefined) throw usageError('give --older-than DUR or --keep N with --name');
+    return pruneByTypes(ctx);
+  }
   const rule: PruneRule =
     opts.keep !== undefined ? { keep: parseCount(opts.keep, '--keep') } : { olderThan: ctx.now() - parseDuration(opts.olderThan!, '--older-than') };
   await removeHistory(rule, opts.name, ctx);
@@ -63,39 +66,32 @@ export async function clear(opts: { name?: string }, _args: string[], ctx: Conte
   await removeHistory({ keep: 0 }, opts.name, ctx);
 }
 
-async function removeHistory(rule: PruneRule, name: string | undefined, ctx: Context): Promise<void> {
+/** The cron form: each type's retention (`--keep DUR`, `--keep-last N`); names without one are kept. */
+async function pruneByTypes(ctx: Context): Promise<void> {
   const store = await ctx.openStore();
-  // Only files tw made beside the store; a path the user named is theirs to keep. Each batch's
-  // files go before its rows: that frees room, and SQLite needs room to delete (a full disk).
-  const home = dirname(store.path);
-  let kept = 0;
-  const removeFiles = (files: { id: number; path: string }[]): void => {
-    for (const file of files) {
-      const rel = ownFileOf(store.path, file.path, file.id);
-      if (rel !== null && !removeOwnFile(home, rel)) kept++;
-    }
-  };
-  const { deleted } = store.prune(rule, name, removeFiles);
-  ctx.stdout.write(`deleted ${deleted} task${deleted === 1 ? '' : 's'}\n`);
-  if (kept) ctx.warn(`warning: left ${kept} file${kept === 1 ? '' : 's'} in place that tw did not make as they are now (a folder, a link, another owner's)`);
+  const types = store.types().filter((t) => t.keepMs !== null || t.keepLast !== null);
+  if (types.length === 0) {
+    ctx.stdout.write('no type has a retention (tw type set NAME --keep DUR | --keep-last N); nothing deleted\n');
+    return;
+  }
+  const files = taskFileRemover(store.path);
+  const now = ctx.now();
+  let total = 0;
+  for (const t of types) {
+    let deleted = 0;
+    if (t.keepMs !== null) deleted += store.prune({ olderThan: now - t.keepMs }, t.name, files.remove).deleted;
+    if (t.keepLast !== null) deleted += store.prune({ keep: t.keepLast }, t.name, files.remove).deleted;
+    ctx.stdout.write(`${visible(t.name)}: deleted ${deleted} task${deleted === 1 ? '' : 's'}\n`);
+    total += deleted;
+  }
+  if (types.length > 1) ctx.stdout.write(`deleted ${total} task${total === 1 ? '' : 's'} in all\n`);
+  files.warnKept(ctx.warn);
 }
 
-/**
- * Removes `home/rel` only if it is what tw made there: a plain file of ours in
- * a real folder of ours (never through a link, never a folder). Says whether
- * it is gone.
- */
-function removeOwnFile(home: string, rel: string): boolean {
-  const uid = process.getuid?.() ?? -1;
-  try {
-    const folder = lstatSync(join(home, dirname(rel)));
-    if (!folder.isDirectory() || folder.uid !== uid) return false;
-    const file = lstatSync(join(home, rel), { throwIfNoEntry: false });
-    if (!file) return true;
-    if (!file.isFile() || file.uid !== uid) return false;
-    unlinkSync(join(home, rel));
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT';
-  }
+async function removeHistory(rule: PruneRule, name: string | undefined, ctx: Context): Promise<void> {
+  const store = await ctx.openStore();
+  const files = taskFileRemover(store.path);
+  const { deleted } = store.prune(rule, name, files.remove);
+  ctx.stdout.write(`deleted ${deleted} task${deleted === 1 ? '' : 's'}\n`);
+  files.warnKept(ctx.warn);
 }

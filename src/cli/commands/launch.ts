@@ -1,158 +1,181 @@
+// `tw launch`: parse, take the task (new, reserved, or queued), and run it in
+// the foreground, in a detached copy of tw, or not yet (it waits in line).
 import { closeSync, fstatSync } from 'node:fs';
-import { makeFolders, openLog } from '../../core/files.js';
 import { hostname } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
 import { ExitCode, TwError, usageError } from '../../core/errors.js';
-import { isTerminal, type LaunchedTask, type ProcessRef } from '../../core/task.js';
-import { bootId, readStat, signalNumber } from '../../launcher/proc.js';
-import type { FeedbackEnv } from '../../launcher/start.js';
-import { findCommand } from '../../launcher/start.js';
-import { abandon, startChild, supervise, type Starting } from '../../launcher/supervise.js';
+import { openLog } from '../../core/files.js';
+import { isTerminal, type ProcessRef, type TaskType } from '../../core/task.js';
+import { bootId, readStat } from '../../launcher/proc.js';
+import { catchSignals, handOn, runTask } from '../../launcher/run.js';
+import { findCommand, type FeedbackEnv } from '../../launcher/start.js';
+import { abandon, startChild, type ChildSpec } from '../../launcher/supervise.js';
 import { defaultFeedbackPathAround, defaultLogPath, runFolder } from '../../store/location.js';
 import { prepareOwnFolder } from '../../store/private.js';
-import type { LaunchPlan, QueuePlan } from '../../store/store.js';
+import type { LaunchPlan, QueuePlan, Store } from '../../store/store.js';
 import { holdTask, takeTask, type Want } from '../../tasks/admit.js';
 import { depsOf, type Deps } from '../../tasks/deps.js';
 import { failToStart } from '../../tasks/finish.js';
-import { observe } from '../../tasks/observe.js';
-import { placement, startDetached, waitingFor, waitText, type QueueWant } from '../../tasks/queue.js';
+import { placement, startDetached, type QueueWant } from '../../tasks/queue.js';
 import { parseCount, parseId, parseIds, parseInfo } from '../args.js';
-import { StoreWatch } from '../store-watch.js';
 import type { Context } from '../context.js';
 import { isTty } from '../output.js';
 
-interface Options {
+export interface Options {
   id?: string;
   name?: string;
   unique?: boolean;
   timeout?: string;
-  grace: string;
+  grace?: string;
   feedback?: string | true;
   info?: string[];
   detach?: boolean;
   log?: string;
-  supervise?: boolean;
-  holder?: string;
-  queued?: string;
   maxRunning?: string;
   maxWaiting?: string;
   after?: string;
+  retries?: string;
+  retryDelay?: string;
+  supervise?: boolean;
+  holder?: string;
+  queued?: string;
+  rerunOf?: string;
 }
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const DEFAULT_GRACE_MS = 10_000;
+
+/** The launch's own flags, parsed before anything is recorded (usage errors first); a type fills in the rest. */
+interface Flags {
+  timeoutMs?: number | null;
+  graceMs?: number;
+  maxRunning?: number;
+  maxWaiting?: number;
+  after: number[];
+  retries?: number;
+  retryDelayMs?: number;
+}
+
+/** What the launch runs with: its flags, else its name's type, else the defaults. */
+interface Settings {
+  timeoutMs: number | null;
+  graceMs: number;
+  queue: QueueWant | null;
+  maxAttempts: number;
+  retryDelayMs: number | null;
+}
 
 export async function launch(opts: Options, argv: string[], ctx: Context): Promise<void> {
   if (opts.queued !== undefined) return runQueued(parseId(opts.queued), parseHolder(opts.holder), ctx);
   if (argv.length === 0 || argv[0] === '') throw usageError('no command: tw launch [options] -- CMD [ARG]...');
   if (opts.id !== undefined && (opts.name !== undefined || opts.unique)) throw usageError('--id takes a reserved task as it is: no --name or --unique with it');
   const id = opts.id === undefined ? undefined : parseId(opts.id);
-  // --timeout 0 means no limit, as in timeout(1).
-  const timeoutMs = opts.timeout === undefined ? null : parseDuration(opts.timeout, '--timeout') || null;
-  const graceMs = parseDuration(opts.grace, '--grace');
+  const flags = flagsOf(opts);
   const info = parseInfo(opts.info);
-  const queue = queueWant(opts);
   const name = opts.name ?? basename(argv[0]!);
+  const want: Want = { id, name, info, unique: Boolean(opts.unique) };
+  const rerunOf = opts.rerunOf === undefined ? undefined : parseId(opts.rerunOf);
   const logPath = opts.log === undefined ? null : resolve(opts.log);
   const feedbackPath = opts.feedback === undefined ? null : opts.feedback === true ? 'auto' : resolve(opts.feedback);
   // A log the user names may hold earlier runs: this task's output starts at its size now.
   const logOffset = logPath === null ? undefined : checkWritable(logPath);
-  // What the task records of its command, whoever starts it.
-  const planOf = (launcher: ProcessRef, more: Partial<LaunchPlan> = {}): LaunchPlan =>
-    ({ command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs, graceMs, logPath, feedbackPath, info, ...more });
-  const supervising = !opts.detach || Boolean(opts.supervise);
   const storePath = ctx.storePath; // absolute (see resolveStorePath)
   prepareOwnFolder(storePath); // its pipes, log and feedback file go there
-  if (!supervising) {
+  // What the task records of its command, whoever starts it.
+  const planOf = (launcher: ProcessRef, settings: Settings, more: Partial<LaunchPlan> = {}): LaunchPlan => ({
+    command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs: settings.timeoutMs, graceMs: settings.graceMs, logPath, feedbackPath, info,
+    maxAttempts: settings.maxAttempts, retryDelayMs: settings.retryDelayMs, rerunOf, ...more,
+  });
+
+  if (opts.detach && !opts.supervise) {
     const deps = depsOf(await ctx.openStore(), ctx);
+    const settings = settingsOf(flags, typeOf(deps.store, want));
+    const missing = findCommand(argv[0]!, ctx.env.PATH, process.cwd());
+    if (missing) {
+      // As in the foreground: the task is recorded failed, and the exit code comes back at once.
+      const task = takeTask(deps, planOf(deps.proc.self(), settings), want);
+      process.exitCode = failToStart(deps, task, missing.exitCode, missing.why);
+      return;
+    }
+    if (settings.queue) {
+      const plan = planOf(deps.proc.self(), settings, { queue: queuePlan(settings.queue, childEnv(ctx.env, storePath)) });
+      return detachQueued(deps, plan, want, ctx);
+    }
+    // The copy reads the type itself; what the user said is passed on as said.
     const forward = [
       ...(opts.timeout === undefined ? [] : ['--timeout', opts.timeout]),
-      ...['--grace', opts.grace],
+      ...(opts.grace === undefined ? [] : ['--grace', opts.grace]),
+      ...(opts.retries === undefined ? [] : ['--retries', opts.retries]),
+      ...(opts.retryDelay === undefined ? [] : ['--retry-delay', opts.retryDelay]),
       ...(feedbackPath === null ? [] : [feedbackPath === 'auto' ? '--feedback' : `--feedback=${feedbackPath}`]),
       ...(logPath === null ? [] : ['--log', logPath]),
       // With --id, the copy merges them into the reserved task's info.
       ...(id === undefined ? [] : Object.entries(info).flatMap(([k, v]) => ['--info', `${k}=${v}`])),
     ];
-    const missing = findCommand(argv[0]!, ctx.env.PATH, process.cwd());
-    if (missing) {
-      // As in the foreground: the task is recorded failed, and the exit code comes back at once.
-      const task = takeTask(deps, planOf(deps.proc.self()), { id, name, info, unique: Boolean(opts.unique) });
-      process.exitCode = failToStart(deps, task, missing.exitCode, missing.why);
-      return;
-    }
-    const want = { id, name, info, unique: Boolean(opts.unique) };
-    if (queue) return detachQueued(deps, planOf(deps.proc.self(), { queue: queuePlan(queue, childEnv(ctx.env, storePath)) }), want, ctx);
-    return detach(deps, { name, info, unique: Boolean(opts.unique), id, logPath, argv, forward }, ctx);
+    return detach(deps, { ...want, rerunOf, logPath, argv, forward }, ctx);
   }
 
   // The child starts first, waiting at its gate while the store opens; it runs once its start is recorded.
-  const env = childEnv(ctx.env, storePath);
   const feedback: FeedbackEnv =
     feedbackPath === null ? { kind: 'none' } : feedbackPath === 'auto' ? aroundId(defaultFeedbackPathAround(storePath)) : { kind: 'path', path: feedbackPath };
-  // From here on a signal is the user's word about this task: kept, never the default death.
-  const signals = catchSignals();
-  const starting = await startChild({
+  const spec: ChildSpec = {
     argv,
     cwd: process.cwd(),
     stdin: opts.supervise ? 'ignore' : stdinMode(),
-    env,
+    env: childEnv(ctx.env, storePath),
     feedback,
     runDir: runFolder(storePath),
-  });
-  let task: LaunchedTask;
+  };
+  // From here on a signal is the user's word about this task: kept, never the default death.
+  const signals = catchSignals();
+  const starting = await startChild(spec);
   let deps: Deps;
+  let task;
   try {
     deps = depsOf(await ctx.openStore(), ctx);
+    const settings = settingsOf(flags, typeOf(deps.store, want));
     // The command runs from now on: its gate opens as soon as this is recorded.
     const start = starting.ok ? { child: starting.ref, at: ctx.now() } : undefined;
     // A command that cannot start fails at once, whatever its place in line would be.
-    const plan = planOf(deps.proc.self(), { logOffset, start, queue: queue && starting.ok ? queuePlan(queue, null) : undefined });
-    task = takeTask(deps, plan, { id, name, info, unique: Boolean(opts.unique) }, parseHolder(opts.holder));
+    const queue = settings.queue && starting.ok ? queuePlan(settings.queue, null) : undefined;
+    task = takeTask(deps, planOf(deps.proc.self(), settings, { logOffset, start, queue }), want, parseHolder(opts.holder));
   } catch (e) {
     signals.release();
     abandon(starting);
     throw e;
   }
-  if (!starting.ok) {
-    signals.release();
-    process.exitCode = failToStart(deps, task, starting.exitCode, starting.why);
-    return;
-  }
-  const running = task.state === 'running' ? task : await waitTurn(deps, task, starting, signals, ctx);
-  signals.release();
-  if (running === null) {
-    process.exitCode = ExitCode.LaunchFailed;
-    return;
-  }
-  process.exitCode = await supervise(deps, running, starting, { tee: !opts.supervise, early: signals.first });
-  handOn(deps);
+  process.exitCode = await runTask(deps, task, starting, signals, { tee: !opts.supervise, spec });
 }
 
-interface Signals {
-  /** The first signal caught, if any. */
-  readonly first: NodeJS.Signals | null;
-  /** `listener` hears each signal from now on. */
-  onSignal(listener: () => void): void;
-  release(): void;
-}
-
-/** Catches SIGINT, SIGTERM and SIGHUP until released (supervise takes over at once). */
-function catchSignals(): Signals {
-  let first: NodeJS.Signals | null = null;
-  const listeners: (() => void)[] = [];
-  const caught = (signal: NodeJS.Signals) => {
-    first ??= signal;
-    for (const listener of listeners) listener();
-  };
-  for (const s of FORWARDED) process.on(s, caught);
+function flagsOf(opts: Options): Flags {
   return {
-    get first() {
-      return first;
-    },
-    onSignal: (listener) => void listeners.push(listener),
-    release: () => {
-      for (const s of FORWARDED) process.off(s, caught);
-    },
+    // --timeout 0 means no limit, as in timeout(1).
+    timeoutMs: opts.timeout === undefined ? undefined : parseDuration(opts.timeout, '--timeout') || null,
+    graceMs: opts.grace === undefined ? undefined : parseDuration(opts.grace, '--grace'),
+    maxRunning: opts.maxRunning === undefined ? undefined : parseCount(opts.maxRunning, '--max-running', 1),
+    maxWaiting: opts.maxWaiting === undefined ? undefined : parseCount(opts.maxWaiting, '--max-waiting', 0),
+    after: opts.after === undefined ? [] : parseIds(opts.after, '--after'),
+    retries: opts.retries === undefined ? undefined : parseCount(opts.retries, '--retries', 0),
+    retryDelayMs: opts.retryDelay === undefined ? undefined : parseDuration(opts.retryDelay, '--retry-delay'),
+  };
+}
+
+/** The type of the task's name: the reserved task's, with --id. */
+function typeOf(store: Store, want: Want): TaskType | null {
+  const name = want.id === undefined ? want.name : store.get(want.id)?.name;
+  return name === undefined ? null : store.type(name);
+}
+
+function settingsOf(flags: Flags, type: TaskType | null): Settings {
+  const maxRunning = flags.maxRunning ?? type?.maxRunning ?? null;
+  const maxWaiting = flags.maxWaiting ?? type?.maxWaiting ?? null;
+  const timeout = flags.timeoutMs !== undefined ? flags.timeoutMs : (type?.timeoutMs ?? null);
+  return {
+    timeoutMs: timeout || null,
+    graceMs: flags.graceMs ?? type?.graceMs ?? DEFAULT_GRACE_MS,
+    queue: maxRunning === null && maxWaiting === null && flags.after.length === 0 ? null : { maxRunning, maxWaiting, after: flags.after },
+    maxAttempts: 1 + (flags.retries ?? type?.retries ?? 0),
+    retryDelayMs: flags.retryDelayMs ?? type?.retryDelayMs ?? null,
   };
 }
 
@@ -164,67 +187,8 @@ function childEnv(env: NodeJS.ProcessEnv, storePath: string): NodeJS.ProcessEnv 
   return out;
 }
 
-function queueWant(opts: Options): QueueWant | null {
-  if (opts.maxRunning === undefined && opts.maxWaiting === undefined && opts.after === undefined) return null;
-  return {
-    maxRunning: opts.maxRunning === undefined ? null : parseCount(opts.maxRunning, '--max-running', 1),
-    maxWaiting: opts.maxWaiting === undefined ? null : parseCount(opts.maxWaiting, '--max-waiting', 0),
-    after: opts.after === undefined ? [] : parseIds(opts.after, '--after'),
-  };
-}
-
 /** `env`: a detached launch's environment, kept for whoever starts it; null: this launcher starts it. */
 const queuePlan = (want: QueueWant, env: NodeJS.ProcessEnv | null): QueuePlan => ({ ...want, env, decide: (name, lineup) => placement(name, want, lineup) });
-
-/** The slot this launcher held is free: the next waiting task starts now, not when someone next looks. */
-function handOn(deps: Deps): void {
-  try {
-    observe(deps);
-  } catch (e) {
-    if (!(e instanceof TwError)) throw e;
-    deps.warn(`warning: the next waiting task could not be started: ${e.message}`);
-  }
-}
-
-/**
- * A foreground launch that must wait: says why, then waits for its turn (any commit may
- * bring it) with its child held at the gate; the task as it starts, or null when it ended
- * unrun (cancelled, a task it runs after failed, Ctrl-C), with the gate shut.
- */
-async function waitTurn(deps: Deps, task: LaunchedTask, starting: Starting & { ok: true }, signals: Signals, ctx: Context): Promise<LaunchedTask | null> {
-  const { store } = deps;
-  const id = task.id;
-  const self = deps.proc.self();
-  if (task.state === 'waiting') ctx.warn(`task ${id} waits: ${waitText(waitingFor(task, store.lineup()))}`);
-  const stop = new AbortController();
-  signals.onSignal(() => stop.abort());
-  const watch = new StoreWatch(store);
-  try {
-    for (;;) {
-      observe(deps);
-      const now = store.get(id);
-      if (now?.state === 'waiting' && now.queue.admitted) {
-        const started = store.startAdmitted(id, { launcher: self, child: starting.ref, at: deps.now() });
-        if (started) return started;
-      }
-      if (!now || isTerminal(now.state)) {
-        const how = now ? store.events(id).at(-1)?.reason ?? now.state : 'it was deleted';
-        ctx.warn(`task ${id} did not run: ${how}`);
-        abandon(starting);
-        return null;
-      }
-      const signal = signals.first;
-      if (signal) {
-        const text = `cancelled by signal ${signalNumber(signal)} (${signal}) to the launcher while the task waited`;
-        store.recordEnd(id, { state: 'cancelled', at: deps.now(), reason: text, messages: [{ type: 'notification', text }] });
-        continue; // read back how it ended
-      }
-      await watch.next(1000, stop.signal);
-    }
-  } finally {
-    watch.close();
-  }
-}
 
 /** `launch --detach` with a limit or an order: recorded with all it needs to start; a copy of tw supervises it once its turn comes. */
 function detachQueued(deps: Deps, plan: LaunchPlan, want: Want, ctx: Context): void {
@@ -243,15 +207,22 @@ async function runQueued(id: number, holder: ProcessRef | undefined, ctx: Contex
   const task = deps.store.get(id);
   // Ended or taken meanwhile (a cancel, another starter): nothing to do.
   if (!task || isTerminal(task.state) || !task.command || !task.cwd || !task.logPath || !task.queue?.admitted) return;
+  const launched = { ...task, command: task.command, cwd: task.cwd, logPath: task.logPath };
   const storePath = ctx.storePath;
-  const starting = await startChild({
+  const spec: ChildSpec = {
     argv: task.command,
     cwd: task.cwd,
     stdin: 'ignore',
     env: childEnv(ctx.env, storePath),
     feedback: task.feedbackPath ? { kind: 'path', path: task.feedbackPath } : { kind: 'none' },
     runDir: runFolder(storePath),
-  });
+  };
+  const signals = catchSignals();
+  const starting = await startChild(spec);
+  if (!starting.ok) {
+    process.exitCode = await runTask(deps, launched, starting, signals, { tee: false, spec });
+    return;
+  }
   // A log the user named may hold other runs: this task's output starts at its size now.
   let logOffset: number | undefined;
   try {
@@ -259,18 +230,14 @@ async function runQueued(id: number, holder: ProcessRef | undefined, ctx: Contex
   } catch {
     logOffset = undefined; // said when the log is opened for the output
   }
-  if (!starting.ok) {
-    process.exitCode = failToStart(deps, { ...task, command: task.command, cwd: task.cwd, logPath: task.logPath }, starting.exitCode, starting.why);
+  const started = deps.store.startAdmitted(id, { launcher: deps.proc.self(), child: starting.ref, at: ctx.now(), logOffset }, holder);
+  if (!started) {
+    signals.release();
+    abandon(starting);
     handOn(deps);
     return;
   }
-  const started = deps.store.startAdmitted(id, { launcher: deps.proc.self(), child: starting.ref, at: ctx.now(), logOffset }, holder);
-  if (!started) {
-    abandon(starting);
-    return;
-  }
-  process.exitCode = await supervise(deps, started, starting, { tee: false });
-  handOn(deps);
+  process.exitCode = await runTask(deps, started, starting, signals, { tee: false, spec });
 }
 
 /** `--holder PID:START`, the detaching tw that reserved the task for this copy. */
@@ -303,8 +270,8 @@ function stdinMode(): 'inherit' | 'pipe' | 'ignore' {
 }
 
 /** Holds the task, starts a copy of tw in its own session to supervise it, prints the id. */
-async function detach(deps: Deps, want: Want & { logPath: string | null; argv: string[]; forward: string[] }, ctx: Context): Promise<void> {
-  const id = holdTask(deps, want);
+async function detach(deps: Deps, want: Want & { rerunOf?: number; logPath: string | null; argv: string[]; forward: string[] }, ctx: Context): Promise<void> {
+  const id = holdTask(deps, want, want.rerunOf);
   const self = deps.proc.self();
   // The copy claims the held id and supervises as the foreground does; its own notes go to the log.
   const args = ['--db', ctx.storePath, 'launch', '--supervise', '--holder', `${self.pid}:${self.startTicks}`, '--id', String(id), ...want.forward, '--', ...want.argv];

@@ -8,7 +8,7 @@ import { livenessOf, observe, asSeen, waitingOf } from '../../tasks/observe.js';
 import { depsOf } from '../../tasks/deps.js';
 import { once, type Context } from '../context.js';
 import { colourOn, dash, duration, renderTable, stateText } from '../format.js';
-import { StoreWatch } from '../store-watch.js';
+import { StoreWatch } from '../../store/watch.js';
 
 const EVERY_MS = 1000;
 const RECENT = 5;

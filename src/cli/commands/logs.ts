@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, readSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
-import { ExitCode, noSuchTask, TwError } from '../../core/errors.js';
+import { ExitCode, noSuchTask, TwError, usageError } from '../../core/errors.js';
+import type { Attempt } from '../../store/store.js';
 import { openToRead } from '../../core/files.js';
 import { isTerminal, type Task } from '../../core/task.js';
 import { isAlive } from '../../launcher/proc.js';
@@ -13,22 +14,25 @@ import type { Output } from '../output.js';
 const CHUNK = 64 * 1024;
 const FOLLOW_POLL_MS = 500;
 
-export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: string[], ctx: Context): Promise<void> {
+export async function logs(opts: { follow?: boolean; tail?: string; attempt?: string }, [idText]: string[], ctx: Context): Promise<void> {
   const id = parseId(idText!);
   const tail = opts.tail === undefined ? null : parseCount(opts.tail, '--tail');
+  const attempt = opts.attempt === undefined ? null : parseCount(opts.attempt, '--attempt', 1);
+  if (attempt !== null && opts.follow) throw usageError('--attempt shows one attempt as it was: not with -f');
   const store = await ctx.openStore();
   const task = store.get(id);
   if (!task) throw noSuchTask(id);
   const path = task.logPath;
   if (!path && !opts.follow) throw new TwError(`task ${id} has no log (it never ran)`);
+  // The task's own part of the log (a log the user named may hold other runs' output), or one attempt's.
+  const [from, to] = attempt === null ? [task.logOffset, task.logEnd] : attemptRange(store.attempts(id), attempt, task);
   // The log is read through one descriptor, held open: a prune that deletes it meanwhile loses none of its lines.
-  // The task's own part of the log: a log the user named may hold other runs' output.
   let fd = path ? openToRead(path, 'the log') : null;
-  let offset = fd === null ? task.logOffset : startOffset(fd, tail, task.logOffset, task.logEnd);
+  let offset = fd === null ? from : startOffset(fd, tail, from, to);
   try {
     if (!opts.follow) {
       if (fd === null) throw new TwError(`the log of task ${id}, ${path}, is gone (deleted)`);
-      offset = copyFrom(fd, offset, ctx.stdout, task.logEnd);
+      offset = copyFrom(fd, offset, ctx.stdout, to);
       return;
     }
     // Follow: copy what is appended until the task is terminal, then the rest.
@@ -78,6 +82,14 @@ export async function logs(opts: { follow?: boolean; tail?: string }, [idText]: 
 }
 
 /** Where to start in [from, to) so that only the last `lines` lines are shown. */
+/** Where attempt `n`'s output is in the log: [start, end); a task from before attempts were kept ran once. */
+function attemptRange(attempts: Attempt[], n: number, task: Task): [number, number | null] {
+  const found = attempts.find((a) => a.attempt === n);
+  if (found) return [found.logStart, found.logEnd];
+  if (n === 1 && attempts.length === 0) return [task.logOffset, task.logEnd];
+  throw new TwError(`task ${task.id} has no attempt ${n} (it has run ${attempts.length} time${attempts.length === 1 ? '' : 's'})`);
+}
+
 function startOffset(fd: number, lines: number | null, from: number, to: number | null): number {
   if (lines === null) return from;
   const size = Math.min(fstatSync(fd).size, to ?? Infinity);

@@ -24,6 +24,7 @@ function summarise(s: NameStats) {
   return {
     name: s.name,
     runs: s.runs,
+    retries: s.retries,
     succeeded,
     failed,
     timedOut,
@@ -52,11 +53,12 @@ export async function stats(opts: { name?: string; since?: string; json?: boolea
   const table = rows.map((r) => [
     r.name,
     String(r.runs),
+    String(r.retries),
     ...[r.succeeded, r.failed, r.timedOut, r.cancelled, r.lost].map(String),
     duration(r.medianMs),
     duration(r.p95Ms),
     duration(r.maxMs),
     r.lastFailure ? `#${r.lastFailure.id} ${r.lastFailure.state} ${instant(Date.parse(r.lastFailure.at))}` : '-',
   ]);
-  ctx.stdout.write(renderTable(['NAME', 'RUNS', 'OK', 'FAILED', 'TIMED OUT', 'CANCELLED', 'LOST', 'MEDIAN', 'P95', 'MAX', 'LAST FAILURE'], table));
+  ctx.stdout.write(renderTable(['NAME', 'RUNS', 'RETRIES', 'OK', 'FAILED', 'TIMED OUT', 'CANCELLED', 'LOST', 'MEDIAN', 'P95', 'MAX', 'LAST FAILURE'], table));
 }

@@ -4,7 +4,7 @@
 // before the commit is visible; a slow timer is the fallback.
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Store } from '../store/store.js';
+import type { Store } from './store.js';
 
 const RECHECK_MS = [0, 2, 5, 10, 20, 40];
 
