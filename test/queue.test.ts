@@ -170,7 +170,7 @@ describe('queues', { concurrency: true }, () => {
     writeFileSync(gate, '');
     const r = await block;
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /reserved -> waiting \(1 of 1 'w' running, 1st in line\)[\s\S]*waiting -> running[\s\S]*running -> succeeded/);
+    assert.match(r.stdout, /reserved -> waiting: 1 of 1 'w' running, 1st in line\n[\s\S]*waiting -> running\n[\s\S]*running -> succeeded\n/);
   });
 
   test('the slot holder\'s launcher killed -9 while tasks wait: once its child is gone, any tw command frees the slot and they all run', async (t) => {

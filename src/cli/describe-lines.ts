@@ -38,10 +38,20 @@ export function summaryLines(tasks: { task: Task; live: Liveness | null }[], col
 
 const title = (type: string): string => type[0]!.toUpperCase() + type.slice(1);
 
-/** Every message and state event, in time order (events first on a tie: they cause the messages). */
+/**
+ * Every message and state event, in time order (events first on a tie: they cause the
+ * messages). An event whose reason a message of the same instant says already is the bare
+ * transition, so that no line is said twice; other reasons follow a colon, never nested in
+ * parentheses.
+ */
 export function storyLines(messages: Message[], events: TaskEvent[]): string[] {
+  const said = new Set(messages.map((m) => `${m.at} ${m.text}`));
+  const eventLine = (e: TaskEvent): string => {
+    const why = said.has(`${e.at} ${e.reason}`) ? '' : `: ${visible(e.reason)}`;
+    return `  Event - ${formatInstant(e.at)}: ${e.from ?? 'new'} -> ${e.to}${why}`;
+  };
   const entries = [
-    ...events.map((e, i) => ({ at: e.at, order: 0, i, lines: [`  Event - ${formatInstant(e.at)}: ${e.from ?? 'new'} -> ${e.to} (${visible(e.reason)})`] })),
+    ...events.map((e, i) => ({ at: e.at, order: 0, i, lines: [eventLine(e)] })),
     ...messages.map((m, i) => ({
       at: m.at,
       order: 1,
