@@ -159,7 +159,10 @@ test('a store of schema 1 is upgraded in place, its tasks kept', async (t) => {
   db.exec('DROP INDEX tasks_name_stats; CREATE INDEX tasks_name_ended ON tasks (name, ended_at) WHERE ended_at IS NOT NULL');
   db.exec('ALTER TABLE tasks DROP COLUMN log_offset; ALTER TABLE tasks DROP COLUMN log_end; DROP INDEX tasks_waiting; DROP TABLE start_env');
   db.exec('DROP TABLE types; DROP TABLE attempts; DROP INDEX tasks_retried');
-  for (const column of ['max_running', 'after_ids', 'waiting_since', 'admitted_at', 'queued', 'attempt', 'max_attempts', 'retry_delay_ms', 'retry_at', 'result']) {
+  db.exec('DROP TABLE counters; DROP TABLE ends_total; DROP TABLE name_last; DROP INDEX events_gseq; DROP INDEX messages_gseq');
+  db.exec('ALTER TABLE events DROP COLUMN gseq; ALTER TABLE messages DROP COLUMN gseq');
+  const newer = ['max_running', 'after_ids', 'waiting_since', 'admitted_at', 'queued', 'attempt', 'max_attempts', 'retry_delay_ms', 'retry_at', 'result', 'ping_url', 'on_end'];
+  for (const column of newer) {
     db.exec(`ALTER TABLE tasks DROP COLUMN ${column}`);
   }
   db.pragma('user_version = 1');

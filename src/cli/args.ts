@@ -1,5 +1,6 @@
 // Parsing of command-line values shared by several commands.
 import { usageError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
 import { isState, STATES, type State } from '../core/task.js';
 
 export function parseId(text: string): number {
@@ -37,4 +38,10 @@ export function parseIds(text: string, what: string): number[] {
   const parts = text.split(/[\s,]+/).filter(Boolean);
   if (!parts.length) throw usageError(`bad ${what} '${text}': give task ids, as 41,42`);
   return [...new Set(parts.map(parseId))];
+}
+
+/** A ping URL must be http(s); its password is never shown, not even in the refusal. */
+export function checkPingUrl(text: string, what: string): string {
+  if (!/^https?:\/\/\S+$/.test(text)) throw usageError(`bad ${what} '${redactUrl(text)}': use an http:// or https:// URL`);
+  return text;
 }

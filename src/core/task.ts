@@ -77,6 +77,9 @@ interface TaskFields {
   retryDelayMs: number | null;
   /** The text of its last `result` message. */
   result: string | null;
+  /** Where its runs are pinged (healthchecks.io protocol), and what runs once it has ended: never shown in full (credentials). */
+  pingUrl: string | null;
+  onEnd: string | null;
 }
 
 /** A launch's place in its name's queue. */

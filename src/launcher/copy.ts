@@ -9,12 +9,14 @@ import { makeFolders, openLog } from '../core/files.js';
 import type { ProcessRef } from '../core/task.js';
 import { processRef } from './proc.js';
 
-/** The copy, or why it could not be started. */
-export function startCopy(args: string[], logPath: string, env: NodeJS.ProcessEnv, cwd: string): ProcessRef | string {
-  let log: number;
+/** The copy, or why it could not be started; `logPath` null: its output goes nowhere. */
+export function startCopy(args: string[], logPath: string | null, env: NodeJS.ProcessEnv, cwd: string): ProcessRef | string {
+  let log: number | 'ignore' = 'ignore';
   try {
-    makeFolders(dirname(logPath));
-    log = openLog(logPath);
+    if (logPath !== null) {
+      makeFolders(dirname(logPath));
+      log = openLog(logPath);
+    }
   } catch (e) {
     return errnoText(e);
   }
@@ -27,6 +29,6 @@ export function startCopy(args: string[], logPath: string, env: NodeJS.ProcessEn
   } catch (e) {
     return errnoText(e);
   } finally {
-    closeSync(log);
+    if (log !== 'ignore') closeSync(log);
   }
 }

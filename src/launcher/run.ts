@@ -2,7 +2,8 @@
 // attempt under supervise, wait for the next attempt's time after a failure
 // with runs left, and hand its slot on at the end. The same for a foreground
 // launch, a detached copy and the copy that starts a queued task.
-import { statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { ExitCode, TwError } from '../core/errors.js';
 import { isTerminal, type LaunchedTask } from '../core/task.js';
 import { StoreWatch } from '../store/watch.js';
@@ -10,12 +11,15 @@ import type { Deps } from '../tasks/deps.js';
 import { failToStart } from '../tasks/finish.js';
 import { observe } from '../tasks/observe.js';
 import { waitingFor, waitText } from '../tasks/queue.js';
+import { ping } from './ping.js';
 import { signalNumber } from './proc.js';
 import { abandon, startChild, supervise, type ChildSpec, type Starting } from './supervise.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** The longest a waiting launcher sleeps without looking (a commit wakes it sooner). */
 const LOOK_EVERY_MS = 1000;
+/** The end ping carries the last 10 KiB of the run's output. */
+const PING_BODY_BYTES = 10 * 1024;
 
 export interface Signals {
   /** The first signal caught, if any. */
@@ -57,6 +61,18 @@ export interface RunOptions {
  * caught since before the task was recorded. Resolves to `tw launch`'s exit code.
  */
 export async function runTask(deps: Deps, task: LaunchedTask, starting: Starting, signals: Signals, opts: RunOptions): Promise<number> {
+  const code = await attempts(deps, task, starting, signals, opts);
+  // Its on-end command runs once the task has ended, in a copy of tw of its own: this launcher does not wait for it.
+  const ended = deps.store.get(task.id);
+  if (ended?.onEnd && isTerminal(ended.state)) {
+    const args = ['--db', deps.store.path, 'launch', '--on-end-of', String(task.id), '--', '/bin/sh', '-c', ended.onEnd];
+    const copy = deps.proc.startCopy(args, null, process.env, '/');
+    if (typeof copy === 'string') note(deps, task.id, `the on-end command could not start: ${copy}`);
+  }
+  return code;
+}
+
+async function attempts(deps: Deps, task: LaunchedTask, starting: Starting, signals: Signals, opts: RunOptions): Promise<number> {
   let current = task;
   let last: number | null = null;
   for (;;) {
@@ -70,8 +86,12 @@ export async function runTask(deps: Deps, task: LaunchedTask, starting: Starting
     signals.release();
     // Ended unrun: cancelled while it waited, a task it runs after failed; after a retry, as the last attempt did.
     if (running === null) return last ?? ExitCode.LaunchFailed;
+    // Pinged without delaying the child: the start goes out while it runs, the end once it is recorded.
+    const rid = randomUUID();
+    const pinged = running.pingUrl ? ping(running.pingUrl, 'start', rid) : null;
     last = await supervise(deps, running, starting, { tee: opts.tee, early: signals.first });
     handOn(deps);
+    if (running.pingUrl) await pingEnd(deps, running, rid, last, pinged);
     const now = deps.store.get(task.id);
     if (now?.state !== 'waiting' || !now.queue.retryAt) return last;
     // A failed attempt with runs left: the next one at its time, in line like any task.
@@ -79,6 +99,44 @@ export async function runTask(deps: Deps, task: LaunchedTask, starting: Starting
     signals = catchSignals();
     starting = await startChild(opts.spec);
     current = now as LaunchedTask;
+  }
+}
+
+/** The end ping, with the attempt's last output as its body; a ping that failed is an error message on the task. */
+async function pingEnd(deps: Deps, task: LaunchedTask & { pingUrl: string | null }, rid: string, code: number, started: Promise<string | null> | null): Promise<void> {
+  const startFailed = await started;
+  if (startFailed) note(deps, task.id, `ping failed: ${startFailed}`);
+  const attempt = deps.store.attempts(task.id).at(-1);
+  const body = attempt ? tailOf(task.logPath, attempt.logStart, attempt.logEnd) : Buffer.alloc(0);
+  const endFailed = await ping(task.pingUrl!, String(code), rid, body);
+  if (endFailed) note(deps, task.id, `ping failed: ${endFailed}`);
+}
+
+/** The last bytes of [from, to) of a file (the end ping's body): empty if it cannot be read. */
+function tailOf(path: string, from: number, to: number | null): Buffer {
+  try {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const end = Math.min(to ?? Infinity, fstatSync(fd).size);
+      const start = Math.max(from, end - PING_BODY_BYTES);
+      const buf = Buffer.alloc(Math.max(0, end - start));
+      const got = buf.length ? readSync(fd, buf, 0, buf.length, start) : 0;
+      return buf.subarray(0, got);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
+/** A message on the task that says what went wrong around it, never failing the launcher. */
+function note(deps: Deps, id: number, text: string): void {
+  try {
+    deps.store.addMessage(id, { type: 'error', text }, deps.now());
+  } catch (e) {
+    if (!(e instanceof TwError)) throw e;
+    deps.warn(`warning: ${text}`);
   }
 }
 

@@ -118,6 +118,45 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   UPDATE tasks SET result = (SELECT text FROM messages m WHERE m.task_id = tasks.id AND m.type = 'result' ORDER BY seq DESC LIMIT 1);
   `,
+  // 6: telling the world. Every event and message gets a store-wide sequence number, from a
+  // counter bumped inside its write transaction (so in commit order), never reused; ends are
+  // counted per name and state, and each name's last end kept, in tables no prune touches;
+  // a task's ping URL and on-end command.
+  `
+  CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+  ALTER TABLE events ADD COLUMN gseq INTEGER;
+  ALTER TABLE messages ADD COLUMN gseq INTEGER;
+  CREATE TEMP TABLE numbered AS
+    SELECT kind, task_id, seq, row_number() OVER (ORDER BY at, task_id, kind, seq) AS n
+    FROM (SELECT 0 AS kind, task_id, seq, at FROM events UNION ALL SELECT 1, task_id, seq, at FROM messages);
+  CREATE INDEX temp.numbered_key ON numbered (kind, task_id, seq);
+  UPDATE events SET gseq = (SELECT n FROM numbered WHERE kind = 0 AND numbered.task_id = events.task_id AND numbered.seq = events.seq);
+  UPDATE messages SET gseq = (SELECT n FROM numbered WHERE kind = 1 AND numbered.task_id = messages.task_id AND numbered.seq = messages.seq);
+  INSERT INTO counters VALUES ('seq', (SELECT COALESCE(max(n), 0) FROM numbered));
+  DROP TABLE numbered;
+  CREATE INDEX events_gseq ON events (gseq);
+  CREATE INDEX messages_gseq ON messages (gseq);
+  CREATE TABLE ends_total (
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (name, state)
+  ) WITHOUT ROWID;
+  INSERT INTO ends_total SELECT name, state, count(*) FROM tasks WHERE ended_at IS NOT NULL GROUP BY name, state;
+  CREATE TABLE name_last (
+    name TEXT PRIMARY KEY,
+    ended_at INTEGER,
+    succeeded_at INTEGER,
+    duration_ms INTEGER
+  ) WITHOUT ROWID;
+  INSERT INTO name_last
+    SELECT name, max(ended_at),
+      (SELECT max(ended_at) FROM tasks s WHERE s.name = t.name AND s.state = 'succeeded' AND s.ended_at IS NOT NULL),
+      (SELECT ended_at - started_at FROM tasks d WHERE d.name = t.name AND d.ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT 1)
+    FROM tasks t WHERE ended_at IS NOT NULL GROUP BY name;
+  ALTER TABLE tasks ADD COLUMN ping_url TEXT;
+  ALTER TABLE tasks ADD COLUMN on_end TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,11 +3,11 @@
 // update and a task ends exactly once.
 import type Database from 'better-sqlite3';
 import { storeError } from '../core/errors.js';
-import { TERMINAL_STATES, isTerminal, type LaunchedTask, type Message, type ProcessRef, type State, type Task, type TaskEvent, type TaskType, type TerminalState } from '../core/task.js';
+import { TERMINAL_STATES, isTerminal, type LaunchedTask, type Message, type MessageType, type ProcessRef, type State, type Task, type TaskEvent, type TaskType, type TerminalState } from '../core/task.js';
 import { defaultFeedbackPath, defaultLogPath } from './location.js';
 import { pragmaValue, statementsOf, type Sql } from './statements.js';
 import { eventFromRow, messageFromRow, TASK_COLUMNS, taskFromRow, typeFromRow, typeToRow, WAITER_COLUMNS, waiterFromRow, type EventRow, type MessageRow, type TypeRow, type Values } from './rows.js';
-import type { Admissions, Attempt, ClaimResult, End, EndResult, Heartbeat, Retry, LaunchPlan, Lineup, NameStats, NewMessage, NewTask, Placement, PruneResult, PruneRule, ReserveResult, Store, TaskFilter } from './store.js';
+import type { Admissions, Attempt, ClaimResult, End, EndResult, FeedEntry, FeedFilter, Heartbeat, Metrics, Retry, LaunchPlan, Lineup, NameStats, NewMessage, NewTask, Placement, PruneResult, PruneRule, ReserveResult, Store, TaskFilter } from './store.js';
 
 const ACTIVE = `('reserved', 'waiting', 'running')`;
 /** A name's slots are taken by its running tasks and by those admitted but not started yet. */
@@ -45,18 +45,23 @@ export class SqliteStore implements Store {
     return task;
   }
 
+  /** The next store-wide sequence number: bumped inside the write transaction, so in commit order, and never reused. */
+  private nextSeq(): number {
+    return this.sql(`UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value`).pluck().get() as number;
+  }
+
   private event(id: number, at: number, from: State | null, to: State, reason: string): void {
     this.sql(
-      `INSERT INTO events (task_id, seq, at, from_state, to_state, reason)
-       VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE task_id = ?), ?, ?, ?, ?)`,
-    ).run(id, id, at, from, to, reason);
+      `INSERT INTO events (task_id, seq, at, from_state, to_state, reason, gseq)
+       VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE task_id = ?), ?, ?, ?, ?, ?)`,
+    ).run(id, id, at, from, to, reason, this.nextSeq());
   }
 
   private message(id: number, at: number, m: NewMessage): void {
     this.sql(
-      `INSERT INTO messages (task_id, seq, at, type, text, stacktrace)
-       VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE task_id = ?), ?, ?, ?, ?)`,
-    ).run(id, id, at, m.type, m.text, m.stacktrace ?? null);
+      `INSERT INTO messages (task_id, seq, at, type, text, stacktrace, gseq)
+       VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE task_id = ?), ?, ?, ?, ?, ?)`,
+    ).run(id, id, at, m.type, m.text, m.stacktrace ?? null, this.nextSeq());
     if (m.type === 'result') this.sql('UPDATE tasks SET result = ? WHERE id = ?').run(m.text, id);
   }
 
@@ -71,6 +76,7 @@ export class SqliteStore implements Store {
       plan.logOffset ?? null, feedbackPath, id,
     );
     if (plan.info && Object.keys(plan.info).length) this.sql('UPDATE tasks SET info = json_patch(info, ?) WHERE id = ?').run(JSON.stringify(plan.info), id);
+    if (plan.pingUrl || plan.onEnd) this.sql('UPDATE tasks SET ping_url = ?, on_end = ? WHERE id = ?').run(plan.pingUrl ?? null, plan.onEnd ?? null, id);
     if (plan.maxAttempts !== undefined) {
       this.sql('UPDATE tasks SET max_attempts = ?, retry_delay_ms = ? WHERE id = ?').run(plan.maxAttempts, plan.retryDelayMs ?? null, id);
     }
@@ -269,6 +275,17 @@ export class SqliteStore implements Store {
     );
     this.sql('DELETE FROM start_env WHERE task_id = ?').run(id);
     this.endAttempt(id, end.at, end.exitCode ?? null, end.signal ?? null);
+    // Counted where no prune reaches: metrics' counters never go down.
+    this.sql(
+      `INSERT INTO ends_total (name, state, count) SELECT name, ?, 1 FROM tasks WHERE id = ?
+       ON CONFLICT (name, state) DO UPDATE SET count = count + 1`,
+    ).run(end.state, id);
+    this.sql(
+      `INSERT INTO name_last (name, ended_at, succeeded_at, duration_ms)
+         SELECT name, @at, CASE WHEN @state = 'succeeded' THEN @at END, @at - started_at FROM tasks WHERE id = @id
+       ON CONFLICT (name) DO UPDATE SET ended_at = excluded.ended_at, succeeded_at = COALESCE(excluded.succeeded_at, succeeded_at),
+         duration_ms = excluded.duration_ms`,
+    ).run({ at: end.at, state: end.state, id });
     this.event(id, end.at, from, end.state, end.reason);
     for (const m of end.messages ?? []) this.message(id, end.at, m);
   }
@@ -460,6 +477,54 @@ export class SqliteStore implements Store {
       out.push({ name: n, runs, retries, byState, durationsMs, lastFailure });
     }
     return out;
+  }
+
+  feed(filter: FeedFilter): FeedEntry[] {
+    const clauses = ['x.gseq > ?'];
+    const params: unknown[] = [filter.after ?? 0];
+    if (filter.since !== undefined) {
+      clauses.push('x.at >= ?');
+      params.push(filter.since);
+    }
+    if (filter.name !== undefined) {
+      clauses.push('t.name = ?');
+      params.push(filter.name);
+    }
+    if (filter.ids?.length) {
+      clauses.push(`x.task_id IN (${filter.ids.map(() => '?').join(', ')})`);
+      params.push(...filter.ids);
+    }
+    const where = clauses.join(' AND ');
+    const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
+    type Row = { gseq: number; at: number; task_id: number; name: string; host: string | null; kind: 'state' | 'message'; from_state: string | null; to_state: string | null; reason: string | null; type: string | null; text: string | null };
+    const rows = this.sql(
+      `SELECT * FROM (
+         SELECT x.gseq, x.at, x.task_id, t.name, t.host, 'state' AS kind, x.from_state, x.to_state, x.reason, NULL AS type, NULL AS text
+           FROM events x JOIN tasks t ON t.id = x.task_id WHERE ${where}
+         UNION ALL
+         SELECT x.gseq, x.at, x.task_id, t.name, t.host, 'message', NULL, NULL, NULL, x.type, x.text
+           FROM messages x JOIN tasks t ON t.id = x.task_id WHERE ${where}
+       ) ORDER BY gseq${limit}`,
+    ).all(...params, ...params) as Row[];
+    return rows.map((r) => ({
+      seq: r.gseq, at: r.at, taskId: r.task_id, name: r.name, host: r.host, kind: r.kind,
+      from: r.from_state as State | null, to: r.to_state as State | null, reason: r.reason, type: r.type as MessageType | null, text: r.text,
+    }));
+  }
+
+  lastSeq(): number {
+    return this.sql(`SELECT value FROM counters WHERE name = 'seq'`).pluck().get() as number;
+  }
+
+  metrics(): Metrics {
+    return this.snapshot(() => ({
+      active: this.sql(`SELECT name, state, count(*) AS count FROM tasks WHERE state IN ${ACTIVE} GROUP BY name, state`).all() as Metrics['active'],
+      ends: this.sql('SELECT name, state, count FROM ends_total ORDER BY name, state').all() as Metrics['ends'],
+      last: (this.sql('SELECT name, ended_at, succeeded_at, duration_ms FROM name_last ORDER BY name').all() as { name: string; ended_at: number | null; succeeded_at: number | null; duration_ms: number | null }[]).map(
+        (r) => ({ name: r.name, endedAt: r.ended_at, succeededAt: r.succeeded_at, durationMs: r.duration_ms }),
+      ),
+      retrying: this.sql(`SELECT name, count(*) AS count FROM tasks WHERE state IN ${ACTIVE} AND attempt > 1 GROUP BY name`).all() as Metrics['retrying'],
+    }));
   }
 
   snapshot<T>(read: () => T): T {

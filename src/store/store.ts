@@ -33,6 +33,8 @@ export interface LaunchPlan {
   retryDelayMs?: number | null;
   /** The task this one reruns (`tw rerun`), said in its first event. */
   rerunOf?: number;
+  pingUrl?: string | null;
+  onEnd?: string | null;
 }
 
 export interface QueuePlan {
@@ -138,6 +140,38 @@ export interface EndResult {
   task: Task | null;
 }
 
+/** One line of the store's event stream: a state change or a message, with its store-wide sequence number. */
+export interface FeedEntry {
+  seq: number;
+  at: number;
+  taskId: number;
+  name: string;
+  host: string | null;
+  kind: 'state' | 'message';
+  from: State | null;
+  to: State | null;
+  reason: string | null;
+  type: MessageType | null;
+  text: string | null;
+}
+
+export interface FeedFilter {
+  /** Only entries after this sequence number. */
+  after?: number;
+  since?: number;
+  name?: string;
+  ids?: readonly number[];
+  limit?: number;
+}
+
+/** What `tw metrics` exposes: per name, active tasks by state, ends by state (never lowered), the last end. */
+export interface Metrics {
+  active: { name: string; state: State; count: number }[];
+  ends: { name: string; state: TerminalState; count: number }[];
+  last: { name: string; endedAt: number | null; succeededAt: number | null; durationMs: number | null }[];
+  retrying: { name: string; count: number }[];
+}
+
 export interface TaskFilter {
   states?: readonly State[];
   name?: string;
@@ -221,6 +255,11 @@ export interface Store {
   type(name: string): TaskType | null;
   types(): TaskType[];
   removeType(name: string): boolean;
+  /** Events and messages in commit order (store-wide sequence numbers). */
+  feed(filter: FeedFilter): FeedEntry[];
+  /** The last sequence number given. */
+  lastSeq(): number;
+  metrics(): Metrics;
   /** Runs reads that must see one consistent state of the store (no write may land between them). */
   snapshot<T>(read: () => T): T;
   /** Changes whenever another connection commits: cheap to poll. */

@@ -20,7 +20,7 @@ export interface Proc {
   /** This process, as tasks record their launchers. */
   self(): ProcessRef;
   /** Starts a copy of tw (`args`) in its own session, its output to `logPath`: the copy, or why it could not start. */
-  startCopy(args: string[], logPath: string, env: NodeJS.ProcessEnv, cwd: string): ProcessRef | string;
+  startCopy(args: string[], logPath: string | null, env: NodeJS.ProcessEnv, cwd: string): ProcessRef | string;
 }
 
 export interface Deps {

@@ -8,6 +8,7 @@ import { ExitCode, TwError, usageError } from '../../core/errors.js';
 import { openLog } from '../../core/files.js';
 import { isTerminal, type ProcessRef, type TaskType } from '../../core/task.js';
 import { bootId, readStat } from '../../launcher/proc.js';
+import { runOnEnd } from '../../launcher/on-end.js';
 import { catchSignals, handOn, runTask } from '../../launcher/run.js';
 import { findCommand, type FeedbackEnv } from '../../launcher/start.js';
 import { abandon, startChild, type ChildSpec } from '../../launcher/supervise.js';
@@ -18,7 +19,7 @@ import { holdTask, takeTask, type Want } from '../../tasks/admit.js';
 import { depsOf, type Deps } from '../../tasks/deps.js';
 import { failToStart } from '../../tasks/finish.js';
 import { placement, startDetached, type QueueWant } from '../../tasks/queue.js';
-import { parseCount, parseId, parseIds, parseInfo } from '../args.js';
+import { checkPingUrl, parseCount, parseId, parseIds, parseInfo } from '../args.js';
 import type { Context } from '../context.js';
 import { isTty } from '../output.js';
 
@@ -41,6 +42,9 @@ export interface Options {
   holder?: string;
   queued?: string;
   rerunOf?: string;
+  ping?: string;
+  onEnd?: string;
+  onEndOf?: string;
 }
 
 const DEFAULT_GRACE_MS = 10_000;
@@ -54,6 +58,8 @@ interface Flags {
   after: number[];
   retries?: number;
   retryDelayMs?: number;
+  ping?: string;
+  onEnd?: string;
 }
 
 /** What the launch runs with: its flags, else its name's type, else the defaults. */
@@ -63,10 +69,13 @@ interface Settings {
   queue: QueueWant | null;
   maxAttempts: number;
   retryDelayMs: number | null;
+  pingUrl: string | null;
+  onEnd: string | null;
 }
 
 export async function launch(opts: Options, argv: string[], ctx: Context): Promise<void> {
   if (opts.queued !== undefined) return runQueued(parseId(opts.queued), parseHolder(opts.holder), ctx);
+  if (opts.onEndOf !== undefined) return runOnEnd(depsOf(await ctx.openStore(), ctx), parseId(opts.onEndOf));
   if (argv.length === 0 || argv[0] === '') throw usageError('no command: tw launch [options] -- CMD [ARG]...');
   if (opts.id !== undefined && (opts.name !== undefined || opts.unique)) throw usageError('--id takes a reserved task as it is: no --name or --unique with it');
   const id = opts.id === undefined ? undefined : parseId(opts.id);
@@ -84,12 +93,12 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   // What the task records of its command, whoever starts it.
   const planOf = (launcher: ProcessRef, settings: Settings, more: Partial<LaunchPlan> = {}): LaunchPlan => ({
     command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs: settings.timeoutMs, graceMs: settings.graceMs, logPath, feedbackPath, info,
-    maxAttempts: settings.maxAttempts, retryDelayMs: settings.retryDelayMs, rerunOf, ...more,
+    maxAttempts: settings.maxAttempts, retryDelayMs: settings.retryDelayMs, rerunOf, pingUrl: settings.pingUrl, onEnd: settings.onEnd, ...more,
   });
 
   if (opts.detach && !opts.supervise) {
     const deps = depsOf(await ctx.openStore(), ctx);
-    const settings = settingsOf(flags, typeOf(deps.store, want));
+    const settings = settingsOf(flags, typeOf(deps.store, want), ctx.env);
     const missing = findCommand(argv[0]!, ctx.env.PATH, process.cwd());
     if (missing) {
       // As in the foreground: the task is recorded failed, and the exit code comes back at once.
@@ -107,6 +116,8 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
       ...(opts.grace === undefined ? [] : ['--grace', opts.grace]),
       ...(opts.retries === undefined ? [] : ['--retries', opts.retries]),
       ...(opts.retryDelay === undefined ? [] : ['--retry-delay', opts.retryDelay]),
+      ...(opts.ping === undefined ? [] : ['--ping', opts.ping]),
+      ...(opts.onEnd === undefined ? [] : ['--on-end', opts.onEnd]),
       ...(feedbackPath === null ? [] : [feedbackPath === 'auto' ? '--feedback' : `--feedback=${feedbackPath}`]),
       ...(logPath === null ? [] : ['--log', logPath]),
       // With --id, the copy merges them into the reserved task's info.
@@ -133,7 +144,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   let task;
   try {
     deps = depsOf(await ctx.openStore(), ctx);
-    const settings = settingsOf(flags, typeOf(deps.store, want));
+    const settings = settingsOf(flags, typeOf(deps.store, want), ctx.env);
     // The command runs from now on: its gate opens as soon as this is recorded.
     const start = starting.ok ? { child: starting.ref, at: ctx.now() } : undefined;
     // A command that cannot start fails at once, whatever its place in line would be.
@@ -157,6 +168,8 @@ function flagsOf(opts: Options): Flags {
     after: opts.after === undefined ? [] : parseIds(opts.after, '--after'),
     retries: opts.retries === undefined ? undefined : parseCount(opts.retries, '--retries', 0),
     retryDelayMs: opts.retryDelay === undefined ? undefined : parseDuration(opts.retryDelay, '--retry-delay'),
+    ping: opts.ping === undefined ? undefined : checkPingUrl(opts.ping, '--ping'),
+    onEnd: opts.onEnd,
   };
 }
 
@@ -166,7 +179,8 @@ function typeOf(store: Store, want: Want): TaskType | null {
   return name === undefined ? null : store.type(name);
 }
 
-function settingsOf(flags: Flags, type: TaskType | null): Settings {
+function settingsOf(flags: Flags, type: TaskType | null, env: NodeJS.ProcessEnv): Settings {
+  const envPing = env.TW_PING_URL ? checkPingUrl(env.TW_PING_URL, 'TW_PING_URL') : null;
   const maxRunning = flags.maxRunning ?? type?.maxRunning ?? null;
   const maxWaiting = flags.maxWaiting ?? type?.maxWaiting ?? null;
   const timeout = flags.timeoutMs !== undefined ? flags.timeoutMs : (type?.timeoutMs ?? null);
@@ -176,6 +190,8 @@ function settingsOf(flags: Flags, type: TaskType | null): Settings {
     queue: maxRunning === null && maxWaiting === null && flags.after.length === 0 ? null : { maxRunning, maxWaiting, after: flags.after },
     maxAttempts: 1 + (flags.retries ?? type?.retries ?? 0),
     retryDelayMs: flags.retryDelayMs ?? type?.retryDelayMs ?? null,
+    pingUrl: flags.ping ?? type?.ping ?? envPing,
+    onEnd: flags.onEnd ?? type?.onEnd ?? null,
   };
 }
 
@@ -284,3 +300,4 @@ async function detach(deps: Deps, want: Want & { rerunOf?: number; logPath: stri
   deps.store.handOver(id, self, copy); // false: the copy has claimed it already
   ctx.stdout.write(`${id}\n`);
 }
+

@@ -1,7 +1,7 @@
 // `tw rerun ID [--detach]`: a new task with the same command, folder, name,
 // info and settings as an earlier one (pueue's restart); it exits as `tw
 // launch` would, and its first event says which task it reran.
-import { noSuchTask, TwError } from '../../core/errors.js';
+import { ExitCode, noSuchTask, TwError } from '../../core/errors.js';
 import { defaultFeedbackPath, defaultLogPath } from '../../store/location.js';
 import { parseId } from '../args.js';
 import type { Context } from '../context.js';
@@ -10,7 +10,8 @@ import { launch, type Options } from './launch.js';
 export async function rerun(opts: { detach?: boolean }, [idText]: string[], ctx: Context): Promise<void> {
   const id = parseId(idText!);
   const task = (await ctx.openStore()).get(id);
-  if (!task) throw noSuchTask(id);
+  // Exit 4 as any command, though rerun otherwise exits as tw launch does.
+  if (!task) throw new TwError(noSuchTask(id).message, ExitCode.NoSuchTask, true);
   if (!task.command || !task.cwd) throw new TwError(`task ${id} never had a command (a plain tw reserve); nothing to rerun`);
   try {
     process.chdir(task.cwd);

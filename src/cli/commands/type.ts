@@ -3,7 +3,7 @@ import { parseDuration } from '../../core/duration.js';
 import { TwError, usageError } from '../../core/errors.js';
 import { redactUrl } from '../../core/redact.js';
 import type { TaskType } from '../../core/task.js';
-import { parseCount } from '../args.js';
+import { checkPingUrl, parseCount } from '../args.js';
 import type { Context } from '../context.js';
 import { visible } from '../escape.js';
 import { dash, duration, renderTable } from '../format.js';
@@ -38,17 +38,12 @@ export async function typeSet(opts: SetOptions, [name]: string[], ctx: Context):
     ...(opts.retryDelay !== undefined && { retryDelayMs: parseDuration(opts.retryDelay, '--retry-delay') }),
     ...(opts.keep !== undefined && { keepMs: parseDuration(opts.keep, '--keep') }),
     ...(opts.keepLast !== undefined && { keepLast: parseCount(opts.keepLast, '--keep-last', 0) }),
-    ...(opts.ping !== undefined && { ping: checkUrl(opts.ping) }),
+    ...(opts.ping !== undefined && { ping: checkPingUrl(opts.ping, '--ping') }),
     ...(opts.onEnd !== undefined && { onEnd: opts.onEnd }),
   };
   if (Object.keys(given).length === 0) throw usageError('nothing to set: give at least one of --max-running, --timeout, --retries, --keep ...');
   const store = await ctx.openStore();
   store.setType({ ...(store.type(name) ?? blank(name)), ...given, name });
-}
-
-function checkUrl(text: string): string {
-  if (!/^https?:\/\/[^\s]+$/.test(text)) throw usageError(`bad --ping '${redactUrl(text)}': use an http:// or https:// URL`);
-  return text;
 }
 
 export async function typeShow(opts: { json?: boolean }, [name]: string[], ctx: Context): Promise<void> {

@@ -1,0 +1,42 @@
+// Pings in the healthchecks.io protocol, which cron monitors speak: URL/start
+// when a run starts, URL/EXITCODE when it ends (0 is success), both with the
+// run's id (rid) so the monitor pairs them; the end's body the last output.
+// A ping never changes the task: one that fails, after a few tries within
+// seconds, becomes an error message.
+import { redactUrl } from '../core/redact.js';
+
+const TRIES = 3;
+const TRY_TIMEOUT_MS = 3000;
+const PAUSE_MS = [300, 1000];
+
+/** Sends one ping: `path` is 'start' or the exit code; resolves to null, or why it failed (the URL's password not shown). */
+export async function ping(url: string, path: string, rid: string, body: Buffer | null = null): Promise<string | null> {
+  let target: URL;
+  try {
+    target = new URL(`${url.replace(/\/+$/, '')}/${path}`);
+    target.searchParams.set('rid', rid);
+  } catch {
+    return `not a URL: ${redactUrl(url)}`;
+  }
+  let why = '';
+  for (let i = 0; i < TRIES; i++) {
+    why = await once(target, body);
+    if (why === '') return null;
+    if (i < TRIES - 1) await new Promise((r) => setTimeout(r, PAUSE_MS[i]));
+  }
+  return `${path} to ${redactUrl(url)}: ${why} (${TRIES} tries)`;
+}
+
+async function once(target: URL, body: Buffer | null): Promise<string> {
+  const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve) => {
+    const req = request(target, { method: body ? 'POST' : 'GET', timeout: TRY_TIMEOUT_MS, headers: body ? { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length } : {} }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode !== undefined && res.statusCode < 300 ? '' : `HTTP ${res.statusCode}`));
+      res.on('error', (e) => resolve(e.message));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${TRY_TIMEOUT_MS / 1000}s`)));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    req.end(body ?? undefined);
+  });
+}
