@@ -100,5 +100,5 @@ export const stateText = (task: Task, live: Liveness | null, waiting: WaitingFor
 function waitShort(why: WaitingFor): string {
   if ('slot' in why) return `#${why.slot.position} (${why.slot.running}/${why.slot.limit} running)`;
   if ('after' in why) return why.after.length ? `after ${why.after.join(',')}` : '';
-  return `retry ${why.retryAt}`;
+  return `retry at ${formatInstant(Date.parse(why.retryAt)).slice(11, 19)}`;
 }

@@ -2,6 +2,7 @@
 // of a name start, and who starts them. Any tw process that observes the
 // store advances the queue; the store applies each verdict in one
 // transaction with conditional updates, so two starters never take one slot.
+import { formatInstant } from '../core/duration.js';
 import { isTerminal, type LaunchedTask, type ProcessRef, type State, type Waiter, type WaitingFor } from '../core/task.js';
 import type { Admissions, Lineup, Placement } from '../store/store.js';
 import type { Deps } from './deps.js';
@@ -100,7 +101,7 @@ export const waitingFor = (task: Waiter, lineup: Lineup, now: number): WaitingFo
 export function waitText(why: WaitingFor): string {
   if ('slot' in why) return `${why.slot.running} of ${why.slot.limit} '${why.slot.name}' running, ${ordinal(why.slot.position)} in line`;
   if ('after' in why) return why.after.length ? `after task ${why.after.join(', ')}` : 'its turn has come';
-  return `retry at ${why.retryAt}`;
+  return `retry at ${formatInstant(Date.parse(why.retryAt))}`;
 }
 
 /**

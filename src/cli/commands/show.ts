@@ -32,7 +32,7 @@ export async function show(opts: { json?: boolean }, args: string[], ctx: Contex
 }
 
 function block(task: Task, live: Liveness | null, waiting: WaitingFor | null, now: number, colour: boolean): string[] {
-  const state = task.state === 'running' && live ? `running (${live})` : waiting ? `waiting: ${waitText(waiting)}` : task.state;
+  const state = task.state === 'running' && live && live !== 'running' ? `running (${live})` : waiting ? `waiting: ${waitText(waiting)}` : task.state;
   const when = (ms: number | null) => (ms === null ? null : formatInstant(ms));
   const fields: [string, string | null][] = [
     ['name', task.name],
