@@ -9,7 +9,7 @@
 //   BENCH_RUNNING=N    running tasks for the busy `tw list` (default 200)
 //   BENCH_HISTORY=N    terminal tasks for the history store (default 1000000)
 //   BENCH_QUEUE=N      tasks queued behind one running task (default 1000, quick 200)
-//   BENCH_ONLY=a,b     only these sections: startup, launch, idle, throughput, latency, busylist, history, parse, queue
+//   BENCH_ONLY=a,b     only these sections: startup, launch, idle, throughput, latency, busylist, history, parse, queue, world
 //   BENCH_KEEP=1       keep the temporary folder
 //   BENCH_SUMMARY_JSON=FILE  also write the summary rows there (bench/versions.sh does)
 //
@@ -57,6 +57,7 @@ import {
 } from './lib.js';
 import { profile } from './profile.js';
 import { handoff, thousand } from './queue.js';
+import { eventsLatency, metricsOnHistory, pingOverhead } from './world.js';
 import { NAMES, seedHistory, storeShape } from './seed.js';
 
 const num = (name: string, dflt: number): number => {
@@ -667,6 +668,16 @@ async function queue(): Promise<void> {
   await thousand(b);
 }
 
+// ---------------------------------------------------------------- 11. telling the world (issue 16)
+
+async function world(): Promise<void> {
+  heading('11. Telling the world: events -f, metrics, pings (issue 16)');
+  const b = { storeIn, record, latencyRuns: LATENCY_RUNS, history: HISTORY, runs: RUNS, warmup: WARMUP };
+  await eventsLatency(b);
+  metricsOnHistory(b);
+  await pingOverhead(b);
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -693,6 +704,7 @@ async function main(): Promise<void> {
     ['history', history],
     ['parse', parsing],
     ['queue', queue],
+    ['world', world],
   ];
   let failures = 0;
   for (const [name, fn] of sections) {

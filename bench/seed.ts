@@ -28,7 +28,7 @@ export interface SeedResult {
  * (ids ascending with ended_at, as real history grows), in one transaction.
  * States: ~90% succeeded, 6% failed, 2% timed_out, 1.5% cancelled, 0.5% lost.
  */
-export function seedHistory(dbPath: string, count: number, spanDays = 365): SeedResult {
+export function seedHistory(dbPath: string, count: number, spanDays = 365, names: readonly string[] = NAMES): SeedResult {
   const t0 = performance.now();
   const db = openKept(dbPath);
   try {
@@ -47,7 +47,7 @@ export function seedHistory(dbPath: string, count: number, spanDays = 365): Seed
     const step = (now - first - 60_000) / Math.max(1, count);
     db.transaction(() => {
       for (let i = 0; i < count; i++) {
-        const name = NAMES[Math.floor(rnd() * NAMES.length)]!;
+        const name = names[Math.floor(rnd() * names.length)]!;
         perName[name] = (perName[name] ?? 0) + 1;
         const r = rnd();
         const [state, exitCode, signal] =
@@ -77,6 +77,12 @@ export function seedHistory(dbPath: string, count: number, spanDays = 365): Seed
           state === 'timed_out' ? 3_600_000 : null,
         );
       }
+      // What tw keeps beside the tasks for metrics, as its ends would have left it.
+      db.exec(`DELETE FROM ends_total; INSERT INTO ends_total SELECT name, state, count(*) FROM tasks WHERE ended_at IS NOT NULL GROUP BY name, state`);
+      db.exec(`DELETE FROM name_last; INSERT INTO name_last SELECT name, max(ended_at),
+        (SELECT max(ended_at) FROM tasks s WHERE s.name = t.name AND s.state = 'succeeded' AND s.ended_at IS NOT NULL),
+        (SELECT ended_at - started_at FROM tasks d WHERE d.name = t.name AND d.ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT 1)
+        FROM tasks t WHERE ended_at IS NOT NULL GROUP BY name`);
     })();
     db.pragma('wal_checkpoint(TRUNCATE)');
     return { rows: count, ms: performance.now() - t0, perName };

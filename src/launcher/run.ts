@@ -143,7 +143,8 @@ function note(deps: Deps, id: number, text: string): void {
 /** The slot this launcher held is free: the next waiting task starts now, not when someone next looks. */
 export function handOn(deps: Deps): void {
   try {
-    observe(deps);
+    // Only a waiting task can take the slot; with none, there is nothing to hand on.
+    if (deps.store.find({ states: ['waiting'], limit: 1 }).length) observe(deps);
   } catch (e) {
     if (!(e instanceof TwError)) throw e;
     deps.warn(`warning: the next waiting task could not be started: ${e.message}`);

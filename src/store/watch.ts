@@ -6,7 +6,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Store } from './store.js';
 
-const RECHECK_MS = [0, 2, 5, 10, 20, 40];
+// Up to a third of a second: a writer descheduled between its WAL write (the event) and its commit (an mmap write, no event) is still seen.
+const RECHECK_MS = [0, 2, 5, 10, 20, 40, 80, 160, 320];
 
 export class StoreWatch {
   private watcher: FSWatcher | null = null;

@@ -31,6 +31,8 @@ export interface Deps {
   proc: Proc;
 }
 
+let selfRef: ProcessRef | null = null;
+
 export const realProc: Proc = {
   isAlive,
   groupAlive,
@@ -38,9 +40,10 @@ export const realProc: Proc = {
   stopDescendants,
   startCopy: (args, logPath, env, cwd) => startCopy(args, logPath, env, cwd),
   self() {
-    const self = processRef(process.pid);
-    if (!self) throw new TwError('cannot read /proc/self: tw needs Linux /proc');
-    return self;
+    // Read once: a process's pid and start time do not change.
+    selfRef ??= processRef(process.pid);
+    if (!selfRef) throw new TwError('cannot read /proc/self: tw needs Linux /proc');
+    return selfRef;
   },
 };
 
