@@ -14,9 +14,9 @@ import { makeFolders } from '../../core/files.js';
 import { processExists } from '../proc.js';
 import { spawnProcess } from '../spawn.js';
 
-/** FIFOs made per refill, and the count below which a launch refills. */
-const BATCH = 32;
-const LOW = 12;
+/** FIFOs made per refill (two launches' worth: no more lie in the store's folder than needed), and the count below which a launch refills. */
+const BATCH = 8;
+const LOW = 4;
 const REFILL_EVERY_MS = 2000;
 
 export interface ChildPipes {
