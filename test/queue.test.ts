@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { alive, barrier, requireBuild, sandbox, until, type Sandbox } from './helpers.js';
-import { launchBg, peek, waitEnded, waitRunning, waitTask, withDb } from './steer-helpers.js';
+import { launchBg, peek, waitEnded, waitRunning, withDb } from './steer-helpers.js';
 
 before(requireBuild);
 

@@ -3,7 +3,7 @@
 import { ExitCode, TwError } from '../core/errors.js';
 import { ACTIVE_STATES, durationMs, isTerminal, percentOf, type Liveness, type Task } from '../core/task.js';
 import { asSeen, livenessOf, observe } from '../tasks/observe.js';
-import { depsOf } from '../tasks/deps.js';
+import { depsOf } from '../launcher/deps.js';
 import type { Store } from '../store/store.js';
 import { once, type Context } from './context.js';
 import { fetchNamed } from './named-tasks.js';

@@ -1,7 +1,6 @@
 // What /proc says about a process: a pid is ours only if its start time (and
 // the boot) match what was recorded, since pids are reused.
 import { readdirSync, readFileSync } from 'node:fs';
-import { constants } from 'node:os';
 import type { ProcessRef } from '../core/task.js';
 
 let cachedBootId: string | undefined;
@@ -102,4 +101,4 @@ export function signalGroup(ref: ProcessRef, signal: NodeJS.Signals): boolean {
   }
 }
 
-export const signalNumber = (name: string): number => constants.signals[name as NodeJS.Signals] ?? 0;
+export { signalNumber } from '../core/signals.js';

@@ -1,12 +1,8 @@
 // What the rules of a task's life act on: the store, the clock, and the
 // processes (liveness, signals, starting a supervisor). Passed in, so the
-// rules hold no side effects of their own.
-import { TwError } from '../core/errors.js';
+// rules hold no side effects of their own: the real ones are wired at the
+// edge (launcher/deps.ts).
 import type { ProcessRef } from '../core/task.js';
-import { startCopy } from '../launcher/copy.js';
-import { stopDescendants } from '../launcher/escaped.js';
-import { groupAlive, isAlive, processRef } from '../launcher/proc.js';
-import { terminateGroup } from '../launcher/terminate.js';
 import type { Store } from '../store/store.js';
 
 export interface Proc {
@@ -30,26 +26,3 @@ export interface Deps {
   warn(message: string): void;
   proc: Proc;
 }
-
-let selfRef: ProcessRef | null = null;
-
-export const realProc: Proc = {
-  isAlive,
-  groupAlive,
-  terminateGroup,
-  stopDescendants,
-  startCopy: (args, logPath, env, cwd) => startCopy(args, logPath, env, cwd),
-  self() {
-    // Read once: a process's pid and start time do not change.
-    selfRef ??= processRef(process.pid);
-    if (!selfRef) throw new TwError('cannot read /proc/self: tw needs Linux /proc');
-    return selfRef;
-  },
-};
-
-export const depsOf = (store: Store, ctx: { now(): number; warn(message: string): void }, proc: Proc = realProc): Deps => ({
-  store,
-  now: () => ctx.now(),
-  warn: (message) => ctx.warn(message),
-  proc,
-});

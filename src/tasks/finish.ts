@@ -3,7 +3,7 @@
 import { formatDuration, formatInstant } from '../core/duration.js';
 import { TwError } from '../core/errors.js';
 import { endState, launchExitCode, type ChildEnd, type Feedback, type LaunchedTask, type Progress, type State } from '../core/task.js';
-import { signalNumber } from '../launcher/proc.js';
+import { signalNumber } from '../core/signals.js';
 import type { End, EndResult, NewMessage } from '../store/store.js';
 import type { Deps } from './deps.js';
 

@@ -3,7 +3,7 @@ import { parseDuration } from '../../core/duration.js';
 import { ExitCode, TwError, usageError } from '../../core/errors.js';
 import { ACTIVE_STATES } from '../../core/task.js';
 import { cancelTask } from '../../tasks/cancel.js';
-import { depsOf } from '../../tasks/deps.js';
+import { depsOf } from '../../launcher/deps.js';
 import { observe } from '../../tasks/observe.js';
 import { parseId } from '../args.js';
 import type { Context } from '../context.js';

@@ -1,6 +1,6 @@
 import { taskJson } from '../../core/json.js';
 import { asSeen, livenessOf, observe, waitingOf } from '../../tasks/observe.js';
-import { depsOf } from '../../tasks/deps.js';
+import { depsOf } from '../../launcher/deps.js';
 import type { Store } from '../../store/store.js';
 import { parseId } from '../args.js';
 import type { Context } from '../context.js';

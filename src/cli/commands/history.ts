@@ -3,7 +3,7 @@ import { usageError } from '../../core/errors.js';
 import { taskJson } from '../../core/json.js';
 import { durationMs, TERMINAL_STATES, type TerminalState } from '../../core/task.js';
 import { observe } from '../../tasks/observe.js';
-import { depsOf } from '../../tasks/deps.js';
+import { depsOf } from '../../launcher/deps.js';
 import { taskFileRemover } from '../../store/own-files.js';
 import type { PruneRule } from '../../store/store.js';
 import { parseCount, parseStates } from '../args.js';

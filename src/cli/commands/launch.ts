@@ -16,7 +16,8 @@ import { defaultFeedbackPathAround, defaultLogPath, runFolder } from '../../stor
 import { prepareOwnFolder } from '../../store/private.js';
 import type { LaunchPlan, QueuePlan, Store } from '../../store/store.js';
 import { holdTask, takeTask, type Want } from '../../tasks/admit.js';
-import { depsOf, type Deps } from '../../tasks/deps.js';
+import { depsOf } from '../../launcher/deps.js';
+import type { Deps } from '../../tasks/deps.js';
 import { failToStart } from '../../tasks/finish.js';
 import { placement, startDetached, type QueueWant } from '../../tasks/queue.js';
 import { checkPingUrl, parseCount, parseId, parseIds, parseInfo } from '../args.js';

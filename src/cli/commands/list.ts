@@ -1,7 +1,7 @@
 import { taskJson } from '../../core/json.js';
 import { ACTIVE_STATES, durationMs, overdue } from '../../core/task.js';
 import { asSeen, livenessOf, observe, waitingOf } from '../../tasks/observe.js';
-import { depsOf } from '../../tasks/deps.js';
+import { depsOf } from '../../launcher/deps.js';
 import { groupUsage } from '../../launcher/usage.js';
 import { parseStates } from '../args.js';
 import type { Context } from '../context.js';

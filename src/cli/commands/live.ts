@@ -5,7 +5,7 @@
 import { usageError } from '../../core/errors.js';
 import { ACTIVE_STATES, durationMs, isTerminal, percentOf, type Task } from '../../core/task.js';
 import { livenessOf, observe, asSeen, waitingOf } from '../../tasks/observe.js';
-import { depsOf } from '../../tasks/deps.js';
+import { depsOf } from '../../launcher/deps.js';
 import { once, type Context } from '../context.js';
 import { colourOn, dash, duration, renderTable, stateText } from '../format.js';
 import { StoreWatch } from '../../store/watch.js';

@@ -6,7 +6,7 @@ import { openToRead } from '../../core/files.js';
 import { isTerminal, type Task } from '../../core/task.js';
 import { isAlive } from '../../launcher/proc.js';
 import { observe } from '../../tasks/observe.js';
-import { depsOf } from '../../tasks/deps.js';
+import { depsOf } from '../../launcher/deps.js';
 import { parseCount, parseId } from '../args.js';
 import { once, type Context } from '../context.js';
 import type { Output } from '../output.js';

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { errnoText, TwError } from '../../core/errors.js';
 import { ACTIVE_STATES, TERMINAL_STATES } from '../../core/task.js';
 import type { Metrics } from '../../store/store.js';
-import { depsOf } from '../../tasks/deps.js';
+import { depsOf } from '../../launcher/deps.js';
 import { observe } from '../../tasks/observe.js';
 import type { Context } from '../context.js';
 

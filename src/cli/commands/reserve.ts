@@ -1,5 +1,5 @@
 import { reserveTask } from '../../tasks/admit.js';
-import { depsOf } from '../../tasks/deps.js';
+import { depsOf } from '../../launcher/deps.js';
 import { parseInfo } from '../args.js';
 import type { Context } from '../context.js';
 

@@ -3,7 +3,7 @@
 import { formatInstant } from '../../core/duration.js';
 import { taskJson } from '../../core/json.js';
 import { durationMs, type Liveness, type Task, type WaitingFor } from '../../core/task.js';
-import { depsOf } from '../../tasks/deps.js';
+import { depsOf } from '../../launcher/deps.js';
 import { asSeen, livenessOf, observe, waitingOf } from '../../tasks/observe.js';
 import { waitText } from '../../tasks/queue.js';
 import { parseId } from '../args.js';

@@ -1,6 +1,6 @@
 import { parseDuration } from '../../core/duration.js';
 import { observe } from '../../tasks/observe.js';
-import { depsOf } from '../../tasks/deps.js';
+import { depsOf } from '../../launcher/deps.js';
 import type { NameStats } from '../../store/store.js';
 import type { Context } from '../context.js';
 import { duration, instant, renderTable } from '../format.js';
