@@ -161,7 +161,7 @@ test('a store of schema 1 is upgraded in place, its tasks kept', async (t) => {
   db.exec('DROP TABLE types; DROP TABLE attempts; DROP INDEX tasks_retried');
   db.exec('DROP TABLE counters; DROP TABLE ends_total; DROP TABLE name_last; DROP INDEX events_gseq; DROP INDEX messages_gseq');
   db.exec('ALTER TABLE events DROP COLUMN gseq; ALTER TABLE messages DROP COLUMN gseq');
-  const newer = ['max_running', 'after_ids', 'waiting_since', 'admitted_at', 'queued', 'attempt', 'max_attempts', 'retry_delay_ms', 'retry_at', 'result', 'ping_url', 'on_end'];
+  const newer = ['max_running', 'after_ids', 'waiting_since', 'admitted_at', 'queued', 'attempt', 'max_attempts', 'retry_delay_ms', 'retry_at', 'result', 'ping_url', 'on_end', 'log_max'];
   for (const column of newer) {
     db.exec(`ALTER TABLE tasks DROP COLUMN ${column}`);
   }

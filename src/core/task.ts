@@ -80,6 +80,8 @@ interface TaskFields {
   /** Where its runs are pinged (healthchecks.io protocol), and what runs once it has ended: never shown in full (credentials). */
   pingUrl: string | null;
   onEnd: string | null;
+  /** The cap of its log, in bytes (null: the default). */
+  logMax: number | null;
 }
 
 /** A launch's place in its name's queue. */

@@ -7,6 +7,8 @@ import type { LaunchedTask, ProcessRef } from '../core/task.js';
 import type { Deps } from '../tasks/deps.js';
 import { exitCodeOf, failToStart, finishRun, type RunEnd } from '../tasks/finish.js';
 import { FeedbackReader } from '../feedback/reader.js';
+import { formatSize } from '../core/size.js';
+import { timesPath } from '../store/location.js';
 import { stopDescendants } from './escaped.js';
 import { Watchdog } from './watchdog.js';
 import { openChildIo, type ChildIo } from './io/index.js';
@@ -15,6 +17,8 @@ import { processRef, signalGroup, signalNumber } from './proc.js';
 import { terminateGroup } from './terminate.js';
 
 const STACKTRACE_LINES = 20;
+/** A log's cap when the task names none (`--log-max`). */
+export const DEFAULT_LOG_MAX = 100 * 1024 * 1024;
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const LEFTOVER_OUTPUT_MS = 500;
 const LEFTOVER_OUTPUT_MAX_MS = 5000;
@@ -95,7 +99,7 @@ export async function supervise(deps: Deps, task: LaunchedTask, starting: Starti
 
   const { gate, io, ref } = starting;
   try {
-    io.attach(task.logPath, opts.tee, deps.warn);
+    io.attach(task.logPath, opts.tee, deps.warn, { max: task.logMax ?? DEFAULT_LOG_MAX, timesPath: timesPath(store.path, task.id) });
   } catch (e) {
     for (const s of FORWARDED) process.off(s, dispatch);
     abandon(starting);
@@ -184,6 +188,10 @@ export async function supervise(deps: Deps, task: LaunchedTask, starting: Starti
   // a sign for `logs -f` that the last of it is written.
   const logSize = await io.done();
   if (logSize !== null) record('the end of its log', () => store.recordLogEnd(task.id, logSize));
+  if (io.dropped > 0) {
+    const text = `the log is capped at ${formatSize(task.logMax ?? DEFAULT_LOG_MAX)}: ${formatSize(io.dropped)} of the oldest output of this run was dropped`;
+    record('the log cap', () => store.addMessage(task.id, { type: 'notification', text }, Date.now()));
+  }
   for (const s of FORWARDED) process.off(s, dispatch);
   // Another process recorded the end first (a cancel while this launcher was stopped): exit as that end says.
   return exitCodeOf(run, recorded && !recorded.recorded ? recorded.task?.state : undefined);

@@ -26,6 +26,10 @@ export const runFolder = (storePath: string): string => join(ownFolder(storePath
 export function defaultLogPath(storePath: string, id: number): string {
   return join(ownFolder(storePath), 'logs', `${id}.log`);
 }
+/** When a task's output arrived (see log-file.ts): in the store's folder, whatever log the user named. */
+export function timesPath(storePath: string, id: number): string {
+  return join(ownFolder(storePath), 'logs', `${id}.times`);
+}
 export function defaultFeedbackPath(storePath: string, id: number): string {
   const [before, after] = defaultFeedbackPathAround(storePath);
   return `${before}${id}${after}`;
@@ -44,7 +48,7 @@ export function defaultFeedbackPathAround(storePath: string): [string, string] {
 export function ownFileOf(storePath: string, path: string, id: number): string | null {
   const home = dirname(storePath);
   const own = basename(ownFolder(storePath));
-  const names = [`logs/${id}.log`, `feedback/${id}.txt`];
+  const names = [`logs/${id}.log`, `logs/${id}.times`, `feedback/${id}.txt`];
   const rel = path.startsWith(`${home}/`) ? path.slice(home.length + 1) : null;
   return rel !== null && names.some((name) => rel === name || rel === `${own}/${name}`) ? rel : null;
 }

@@ -44,6 +44,7 @@ interface TaskRow {
   result: string | null;
   ping_url: string | null;
   on_end: string | null;
+  log_max: number | null;
 }
 
 /**
@@ -54,7 +55,7 @@ const TASK_COLUMN_NAMES = [
   'id', 'name', 'state', 'info', 'command', 'cwd', 'host', 'pid', 'pid_start', 'launcher_pid', 'launcher_start', 'boot_id',
   'reserved_at', 'started_at', 'ended_at', 'heartbeat_at', 'exit_code', 'signal', 'timeout_ms', 'grace_ms', 'progress', 'feedback',
   'ignored_lines', 'log_path', 'log_offset', 'log_end', 'feedback_path', 'cancel_requested_at', 'max_running', 'after_ids',
-  'waiting_since', 'admitted_at', 'queued', 'attempt', 'max_attempts', 'retry_delay_ms', 'retry_at', 'result', 'ping_url', 'on_end',
+  'waiting_since', 'admitted_at', 'queued', 'attempt', 'max_attempts', 'retry_delay_ms', 'retry_at', 'result', 'ping_url', 'on_end', 'log_max',
 ] as const satisfies readonly (keyof TaskRow)[];
 export const TASK_COLUMNS = TASK_COLUMN_NAMES.join(', ');
 /** What the queue's rules read of a waiting task: the first columns, then its queue's. */
@@ -126,6 +127,7 @@ export function taskFromRow(v: Values): Task {
     result: r('result'),
     pingUrl: r('ping_url'),
     onEnd: r('on_end'),
+    logMax: r('log_max'),
   } as Task;
 }
 

@@ -156,6 +156,7 @@ export const MIGRATIONS: readonly string[] = [
     FROM tasks t WHERE ended_at IS NOT NULL GROUP BY name;
   ALTER TABLE tasks ADD COLUMN ping_url TEXT;
   ALTER TABLE tasks ADD COLUMN on_end TEXT;
+  ALTER TABLE tasks ADD COLUMN log_max INTEGER;
   `,
 ];
 

@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import { storeError } from '../core/errors.js';
 import { TERMINAL_STATES, isTerminal, type LaunchedTask, type Message, type MessageType, type ProcessRef, type State, type Task, type TaskEvent, type TaskType, type TerminalState } from '../core/task.js';
-import { defaultFeedbackPath, defaultLogPath } from './location.js';
+import { defaultFeedbackPath, defaultLogPath, timesPath } from './location.js';
 import { pragmaValue, statementsOf, type Sql } from './statements.js';
 import { eventFromRow, messageFromRow, TASK_COLUMNS, taskFromRow, typeFromRow, typeToRow, WAITER_COLUMNS, waiterFromRow, type EventRow, type MessageRow, type TypeRow, type Values } from './rows.js';
 import type { Admissions, Attempt, ClaimResult, End, EndResult, FeedEntry, FeedFilter, Heartbeat, Metrics, Retry, LaunchPlan, Lineup, NameStats, NewMessage, NewTask, Placement, PruneResult, PruneRule, ReserveResult, Store, TaskFilter } from './store.js';
@@ -76,6 +76,7 @@ export class SqliteStore implements Store {
       plan.logOffset ?? null, feedbackPath, id,
     );
     if (plan.info && Object.keys(plan.info).length) this.sql('UPDATE tasks SET info = json_patch(info, ?) WHERE id = ?').run(JSON.stringify(plan.info), id);
+    if (plan.logMax !== undefined) this.sql('UPDATE tasks SET log_max = ? WHERE id = ?').run(plan.logMax, id);
     if (plan.pingUrl || plan.onEnd) this.sql('UPDATE tasks SET ping_url = ?, on_end = ? WHERE id = ?').run(plan.pingUrl ?? null, plan.onEnd ?? null, id);
     if (plan.maxAttempts !== undefined) {
       this.sql('UPDATE tasks SET max_attempts = ?, retry_delay_ms = ? WHERE id = ?').run(plan.maxAttempts, plan.retryDelayMs ?? null, id);
@@ -337,7 +338,7 @@ export class SqliteStore implements Store {
     const task = this.row(id);
     if (!task) return 'unknown';
     if (!isTerminal(task.state)) return 'active';
-    beforeDelete([task.logPath, task.feedbackPath].filter((f): f is string => f !== null).map((path) => ({ id, path })));
+    beforeDelete([task.logPath, task.feedbackPath, timesPath(this.path, id)].filter((f): f is string => f !== null).map((path) => ({ id, path })));
     return this.write(() => (this.sql('DELETE FROM tasks WHERE id = ? AND ended_at IS NOT NULL').run(id).changes ? 'deleted' : this.row(id) ? 'active' : 'unknown'));
   }
 
@@ -419,7 +420,7 @@ export class SqliteStore implements Store {
     type Doomed = { id: number; log_path: string | null; feedback_path: string | null };
     for (;;) {
       const doomed = select.all(...selectParams) as Doomed[];
-      beforeDelete(doomed.flatMap((d) => [d.log_path, d.feedback_path].filter((f): f is string => f !== null).map((path) => ({ id: d.id, path }))));
+      beforeDelete(doomed.flatMap((d) => [d.log_path, d.feedback_path, timesPath(this.path, d.id)].filter((f): f is string => f !== null).map((path) => ({ id: d.id, path }))));
       const batch = this.write(() => {
         for (const { id } of doomed) result.deleted += remove.run(id).changes;
         return doomed.length;

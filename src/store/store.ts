@@ -35,6 +35,7 @@ export interface LaunchPlan {
   rerunOf?: number;
   pingUrl?: string | null;
   onEnd?: string | null;
+  logMax?: number;
 }
 
 export interface QueuePlan {

@@ -4,6 +4,7 @@ import { closeSync, fstatSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
+import { parseSize } from '../../core/size.js';
 import { ExitCode, TwError, usageError } from '../../core/errors.js';
 import { openLog } from '../../core/files.js';
 import { isTerminal, type ProcessRef, type TaskType } from '../../core/task.js';
@@ -11,7 +12,7 @@ import { bootId, readStat } from '../../launcher/proc.js';
 import { runOnEnd } from '../../launcher/on-end.js';
 import { catchSignals, handOn, runTask } from '../../launcher/run.js';
 import { findCommand, type FeedbackEnv } from '../../launcher/start.js';
-import { abandon, startChild, type ChildSpec } from '../../launcher/supervise.js';
+import { abandon, DEFAULT_LOG_MAX, startChild, type ChildSpec } from '../../launcher/supervise.js';
 import { defaultFeedbackPathAround, defaultLogPath, runFolder } from '../../store/location.js';
 import { prepareOwnFolder } from '../../store/private.js';
 import type { LaunchPlan, QueuePlan, Store } from '../../store/store.js';
@@ -46,6 +47,7 @@ export interface Options {
   ping?: string;
   onEnd?: string;
   onEndOf?: string;
+  logMax?: string;
 }
 
 const DEFAULT_GRACE_MS = 10_000;
@@ -61,6 +63,7 @@ interface Flags {
   retryDelayMs?: number;
   ping?: string;
   onEnd?: string;
+  logMax?: number;
 }
 
 /** What the launch runs with: its flags, else its name's type, else the defaults. */
@@ -72,6 +75,7 @@ interface Settings {
   retryDelayMs: number | null;
   pingUrl: string | null;
   onEnd: string | null;
+  logMax: number;
 }
 
 export async function launch(opts: Options, argv: string[], ctx: Context): Promise<void> {
@@ -94,7 +98,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   // What the task records of its command, whoever starts it.
   const planOf = (launcher: ProcessRef, settings: Settings, more: Partial<LaunchPlan> = {}): LaunchPlan => ({
     command: argv, cwd: process.cwd(), host: hostname(), launcher, timeoutMs: settings.timeoutMs, graceMs: settings.graceMs, logPath, feedbackPath, info,
-    maxAttempts: settings.maxAttempts, retryDelayMs: settings.retryDelayMs, rerunOf, pingUrl: settings.pingUrl, onEnd: settings.onEnd, ...more,
+    maxAttempts: settings.maxAttempts, retryDelayMs: settings.retryDelayMs, rerunOf, pingUrl: settings.pingUrl, onEnd: settings.onEnd, logMax: settings.logMax, ...more,
   });
 
   if (opts.detach && !opts.supervise) {
@@ -119,6 +123,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
       ...(opts.retryDelay === undefined ? [] : ['--retry-delay', opts.retryDelay]),
       ...(opts.ping === undefined ? [] : ['--ping', opts.ping]),
       ...(opts.onEnd === undefined ? [] : ['--on-end', opts.onEnd]),
+      ...(opts.logMax === undefined ? [] : ['--log-max', opts.logMax]),
       ...(feedbackPath === null ? [] : [feedbackPath === 'auto' ? '--feedback' : `--feedback=${feedbackPath}`]),
       ...(logPath === null ? [] : ['--log', logPath]),
       // With --id, the copy merges them into the reserved task's info.
@@ -171,6 +176,7 @@ function flagsOf(opts: Options): Flags {
     retryDelayMs: opts.retryDelay === undefined ? undefined : parseDuration(opts.retryDelay, '--retry-delay'),
     ping: opts.ping === undefined ? undefined : checkPingUrl(opts.ping, '--ping'),
     onEnd: opts.onEnd,
+    logMax: opts.logMax === undefined ? undefined : parseSize(opts.logMax, '--log-max'),
   };
 }
 
@@ -193,6 +199,7 @@ function settingsOf(flags: Flags, type: TaskType | null, env: NodeJS.ProcessEnv)
     retryDelayMs: flags.retryDelayMs ?? type?.retryDelayMs ?? null,
     pingUrl: flags.ping ?? type?.ping ?? envPing,
     onEnd: flags.onEnd ?? type?.onEnd ?? null,
+    logMax: flags.logMax ?? DEFAULT_LOG_MAX,
   };
 }
 

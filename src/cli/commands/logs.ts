@@ -2,6 +2,9 @@ import { closeSync, fstatSync, readSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
 import { ExitCode, noSuchTask, TwError, usageError } from '../../core/errors.js';
 import type { Attempt } from '../../store/store.js';
+import { timesPath } from '../../store/location.js';
+import { readTimes } from '../../launcher/io/log-file.js';
+import { formatInstant } from '../../core/duration.js';
 import { openToRead } from '../../core/files.js';
 import { isTerminal, type Task } from '../../core/task.js';
 import { isAlive } from '../../launcher/proc.js';
@@ -14,11 +17,12 @@ import type { Output } from '../output.js';
 const CHUNK = 64 * 1024;
 const FOLLOW_POLL_MS = 500;
 
-export async function logs(opts: { follow?: boolean; tail?: string; attempt?: string }, [idText]: string[], ctx: Context): Promise<void> {
+export async function logs(opts: { follow?: boolean; tail?: string; attempt?: string; timestamps?: boolean }, [idText]: string[], ctx: Context): Promise<void> {
   const id = parseId(idText!);
   const tail = opts.tail === undefined ? null : parseCount(opts.tail, '--tail');
   const attempt = opts.attempt === undefined ? null : parseCount(opts.attempt, '--attempt', 1);
   if (attempt !== null && opts.follow) throw usageError('--attempt shows one attempt as it was: not with -f');
+  if (opts.timestamps && opts.follow) throw usageError('--timestamps shows the log as it is so far: not with -f');
   const store = await ctx.openStore();
   const task = store.get(id);
   if (!task) throw noSuchTask(id);
@@ -32,6 +36,12 @@ export async function logs(opts: { follow?: boolean; tail?: string; attempt?: st
   try {
     if (!opts.follow) {
       if (fd === null) throw new TwError(`the log of task ${id}, ${path}, is gone (deleted)`);
+      if (opts.timestamps) {
+        const marks = readTimes(timesPath(store.path, id));
+        if (!marks.length) throw new TwError(`task ${id}'s log has no arrival times (tw keeps them for tasks started since it could)`);
+        copyStamped(fd, offset, to, ctx.stdout, marks);
+        return;
+      }
       offset = copyFrom(fd, offset, ctx.stdout, to);
       return;
     }
@@ -109,6 +119,33 @@ function startOffset(fd: number, lines: number | null, from: number, to: number 
 }
 
 /** Copies from an open file, from offset to its current end (or to `end`); returns the new offset. */
+/** Copies [from, to) of the log with each line after the time it arrived (the last mark at or before its start). */
+function copyStamped(fd: number, from: number, to: number | null, out: Output, marks: [number, number][]): void {
+  const buf = Buffer.alloc(CHUNK);
+  const end = Math.min(to ?? Infinity, fstatSync(fd).size);
+  let m = 0;
+  let lineStart = true;
+  for (let pos = from; pos < end; ) {
+    const got = readSync(fd, buf, 0, Math.min(CHUNK, end - pos), pos);
+    if (got <= 0) return;
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < got; ) {
+      if (lineStart) {
+        while (m + 1 < marks.length && marks[m + 1]![0] <= pos + i) m++;
+        parts.push(Buffer.from(`${formatInstant(marks[m]![1])}  `));
+        lineStart = false;
+      }
+      const nl = buf.indexOf(0x0a, i);
+      const stop = nl === -1 || nl >= got ? got : nl + 1;
+      parts.push(Buffer.from(buf.subarray(i, stop)));
+      lineStart = stop === nl + 1;
+      i = stop;
+    }
+    out.write(Buffer.concat(parts));
+    pos += got;
+  }
+}
+
 function copyFrom(fd: number, offset: number, out: Output, end: number | null = null): number {
   const buf = Buffer.alloc(CHUNK);
   for (;;) {

@@ -29,6 +29,7 @@ export async function rerun(opts: { detach?: boolean }, [idText]: string[], ctx:
     retryDelay: task.retryDelayMs === null ? undefined : ms(task.retryDelayMs),
     feedback: task.feedbackPath === null ? undefined : task.feedbackPath === defaultFeedbackPath(ctx.storePath, id) ? true : task.feedbackPath,
     log: task.logPath === null || task.logPath === defaultLogPath(ctx.storePath, id) ? undefined : task.logPath,
+    logMax: task.logMax === null ? undefined : String(task.logMax),
     detach: opts.detach,
     rerunOf: String(id),
   };

@@ -7,6 +7,7 @@
 import { refillPool, openPipes, takeFifos, type ChildPipes } from './fifos.js';
 import { pipeHeldElsewhere } from './holders.js';
 import { OutputTee, throughs } from './tee.js';
+import type { LogOptions } from './log-file.js';
 
 export interface ChildIo {
   /** The child's descriptors 0 to 3: stdin (ours, 'ignore' or our own 0), stdout, stderr, and the read end of its gate. */
@@ -18,7 +19,9 @@ export interface ChildIo {
   /** The child has its ends: close our copies of them. */
   spawned(): void;
   /** Starts reading: into the log at `logPath` (throws if it cannot be opened) and, with `through`, on to our stdout and stderr. */
-  attach(logPath: string, through: boolean, warn: (message: string) => void): void;
+  attach(logPath: string, through: boolean, warn: (message: string) => void, log?: LogOptions): void;
+  /** Bytes of the oldest output the log's cap dropped. */
+  readonly dropped: number;
   /** Resolves once the child's pipes are all closed (every writer gone, or reading stopped) and what they held is passed on. */
   readonly closed: Promise<void>;
   /** Output is waiting for our own reader to make room. */
@@ -72,8 +75,8 @@ class PipedIo implements ChildIo {
     this.pipes.release();
   }
 
-  attach(logPath: string, through: boolean, warn: (message: string) => void): void {
-    const tee = new OutputTee(logPath, warn);
+  attach(logPath: string, through: boolean, warn: (message: string) => void, log?: LogOptions): void {
+    const tee = new OutputTee(logPath, warn, log);
     this.tee = tee;
     const [out, err] = through ? throughs() : [null, null];
     const wholeLines = out !== null && out === err; // 2>&1
@@ -83,6 +86,10 @@ class PipedIo implements ChildIo {
 
   get closed(): Promise<void> {
     return this.tee?.closed ?? Promise.resolve();
+  }
+
+  get dropped(): number {
+    return this.tee?.dropped ?? 0;
   }
 
   get writing(): boolean {

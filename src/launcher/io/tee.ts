@@ -3,10 +3,9 @@
 // own reader has no room (EAGAIN), the chunk waits and the child's pipe is not
 // read meanwhile: back-pressure holds the child back, memory stays flat however
 // much it prints, and the launcher's timers and signals keep working.
-import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { makeFolders, openLog } from '../../core/files.js';
+import { constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { sleepSync } from '../../core/sleep.js';
+import { LogFile, type LogOptions } from './log-file.js';
 import { PIPE_CHUNK, PipeReader } from './pipe-reader.js';
 
 const STDERR_TAIL_BYTES = 16 * 1024;
@@ -19,7 +18,7 @@ const NAPPING_MS = 2;
 const RETRY_MAX_MS = 100;
 
 export class OutputTee {
-  private logFd: number | null;
+  private readonly log: LogFile;
   private readonly sources: PipeReader[] = [];
   private readonly ends: Promise<unknown>[] = [];
   private readonly throughs: Through[] = [];
@@ -30,9 +29,14 @@ export class OutputTee {
   constructor(
     logPath: string,
     private readonly warn: (message: string) => void,
+    logOptions: LogOptions = { max: 0, timesPath: null },
   ) {
-    makeFolders(dirname(logPath));
-    this.logFd = openLog(logPath);
+    this.log = new LogFile(logPath, logOptions);
+  }
+
+  /** Bytes of the oldest output the log's cap dropped. */
+  get dropped(): number {
+    return this.log.dropped;
   }
 
   /**
@@ -50,7 +54,7 @@ export class OutputTee {
     };
     const lines = wholeLines ? holdLines(pass, () => through!.pending) : null;
     const source: PipeReader = new PipeReader(fd, (chunk) => {
-      if (this.logFd !== null) this.writeLog(chunk);
+      if (this.log.open) this.writeLog(chunk);
       if (keepTail) this.remember(Buffer.from(chunk)); // a copy: the reader reuses its buffer
       if (lines) lines.take(chunk);
       else if (through) pass(chunk);
@@ -77,11 +81,7 @@ export class OutputTee {
   async done(): Promise<number | null> {
     await this.closed;
     await Promise.all(this.throughs.map((t) => t.drained()));
-    if (this.logFd === null) return null;
-    const size = fstatSync(this.logFd).size;
-    closeSync(this.logFd);
-    this.logFd = null;
-    return size;
+    return this.log.close();
   }
 
   /** Stops reading: for output held open by a process outside the task's group. */
@@ -97,11 +97,10 @@ export class OutputTee {
 
   private writeLog(chunk: Buffer): void {
     try {
-      writeAll(this.logFd!, chunk);
+      this.log.write(chunk);
     } catch (e) {
       this.warn(`warning: the log stops here: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-      closeSync(this.logFd!);
-      this.logFd = null;
+      this.log.abandon();
     }
   }
 
@@ -171,9 +170,6 @@ const HOLD_MS = 50;
 const HOLD_MAX = 64 * 1024;
 
 /** writeSync may write less than asked: finish the job. */
-function writeAll(fd: number, chunk: Buffer): void {
-  for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done);
-}
 
 
 /**

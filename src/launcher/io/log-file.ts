@@ -1,0 +1,135 @@
+// The task's log as the tee writes it: the bytes, when they arrived (a side
+// file of `offset ms` lines in the store's folder, one a second at most, for
+// `tw logs --timestamps`), and a cap (`--log-max`) that keeps the newest
+// output: past the cap, the oldest half of this run's output is dropped in
+// place (copied down over it, then the file cut), so that the log never grows
+// past the cap and its reader sees the newest output.
+import { appendFileSync, closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { makeFolders, openLog } from '../../core/files.js';
+
+const COPY_CHUNK = 1024 * 1024;
+/** Arrival times are kept to the second: one line of the side file a second at most. */
+const TIME_STEP_MS = 1000;
+
+export interface LogOptions {
+  /** At most this many bytes of this run's output (0: no cap). */
+  max: number;
+  /** Where the arrival times go (null: not kept). */
+  timesPath: string | null;
+}
+
+export class LogFile {
+  private fd: number | null;
+  /** Where this run's output starts (earlier runs' before it stay) and where the file ends. */
+  private readonly start: number;
+  private end: number;
+  private lastMark = -Infinity;
+  /** This run's arrival marks, [offset, ms]: moved with the output when the cap drops some. */
+  private marks: [number, number][] = [];
+  /** Bytes of the oldest output dropped for the cap. */
+  dropped = 0;
+
+  constructor(
+    path: string,
+    private readonly opts: LogOptions,
+  ) {
+    makeFolders(dirname(path));
+    this.fd = openLog(path);
+    this.start = this.end = fstatSync(this.fd).size;
+    if (opts.timesPath) makeFolders(dirname(opts.timesPath));
+  }
+
+  get open(): boolean {
+    return this.fd !== null;
+  }
+
+  /** Appends a chunk (throws what the write throws: the tee stops the log). */
+  write(chunk: Buffer, at = Date.now()): void {
+    const fd = this.fd!;
+    if (at - this.lastMark >= TIME_STEP_MS) this.mark(this.end, at);
+    for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done);
+    this.end += chunk.length;
+    if (this.opts.max > 0 && this.end - this.start > this.opts.max) this.cap();
+  }
+
+  private mark(offset: number, at: number): void {
+    this.lastMark = at;
+    this.marks.push([offset, at]);
+    if (this.opts.timesPath) appendFileSync(this.opts.timesPath, `${offset} ${at}\n`, { mode: 0o600 });
+  }
+
+  /** Keeps the newest half of the cap: copied down to where this run's output starts, the rest cut off. */
+  private cap(): void {
+    const fd = this.fd!;
+    // Our descriptor appends; another, on the same file through /proc, reads and writes at offsets.
+    const rw = openSync(`/proc/self/fd/${fd}`, constants.O_RDWR); // our own descriptor's link: followed on purpose
+    let from = this.end - Math.floor(this.opts.max / 2);
+    let keep = this.end - from;
+    try {
+      // The kept part starts with a whole line, if one starts in its first 64 KiB.
+      const head = Buffer.alloc(Math.min(64 * 1024, keep));
+      const nl = head.subarray(0, readSync(rw, head, 0, head.length, from)).indexOf(0x0a);
+      if (nl >= 0 && nl + 1 < keep) {
+        from += nl + 1;
+        keep -= nl + 1;
+      }
+      const buf = Buffer.alloc(Math.min(COPY_CHUNK, keep));
+      for (let done = 0; done < keep; ) {
+        const got = readSync(rw, buf, 0, Math.min(buf.length, keep - done), from + done);
+        if (got <= 0) break;
+        for (let w = 0; w < got; ) w += writeSync(rw, buf, w, got - w, this.start + done + w);
+        done += got;
+      }
+      ftruncateSync(rw, this.start + keep);
+    } finally {
+      closeSync(rw);
+    }
+    const shift = from - this.start;
+    this.dropped += shift;
+    this.end = this.start + keep;
+    // The marks move with their bytes; one for the new start keeps its time known.
+    const before = this.marks.filter(([o]) => o <= from).at(-1);
+    this.marks = [...(before ? [[this.start, before[1]] as [number, number]] : []), ...this.marks.filter(([o]) => o > from).map(([o, t]) => [o - shift, t] as [number, number])];
+    if (this.opts.timesPath) this.rewriteTimes();
+  }
+
+  private rewriteTimes(): void {
+    const path = this.opts.timesPath!;
+    let earlier = '';
+    try {
+      earlier = readFileSync(path, 'utf8').split('\n').filter((l) => l && Number(l.split(' ')[0]) < this.start).map((l) => `${l}\n`).join('');
+    } catch {
+      // none yet
+    }
+    writeFileSync(path, earlier + this.marks.map(([o, t]) => `${o} ${t}\n`).join(''), { mode: 0o600 });
+  }
+
+  /** Closes it; its size then. */
+  close(): number | null {
+    if (this.fd === null) return null;
+    const size = fstatSync(this.fd).size;
+    closeSync(this.fd);
+    this.fd = null;
+    return size;
+  }
+
+  /** Gives up on it (a write failed). */
+  abandon(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** The arrival marks of a log, [offset, ms], ordered by offset; empty if none were kept. */
+export function readTimes(path: string): [number, number][] {
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ').map(Number) as [number, number])
+      .sort((a, b) => a[0] - b[0]);
+  } catch {
+    return [];
+  }
+}

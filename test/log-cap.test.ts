@@ -1,0 +1,46 @@
+// The log's cap (--log-max keeps the newest output and says what it dropped)
+// and the arrival time of each line (tw logs --timestamps).
+import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { requireBuild, sandbox } from './helpers.js';
+import { HUMAN_UTC } from './steer-helpers.js';
+
+before(requireBuild);
+
+const logsDir = (db: string): string => join(`${db}.d`, 'logs');
+
+describe('log cap and arrival times', { concurrency: true }, () => {
+  test('--log-max 10K: the log never passes the cap, keeps the newest output from a whole line, and the task says what was dropped', async (t) => {
+    const s = sandbox(t);
+    const r = await s.run(['launch', '--log-max', '10K', '--', 'sh', '-c', 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); echo "line $i"; done']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.split('\n').filter(Boolean).length, 3000, 'the passthrough is not capped');
+    const size = statSync(join(logsDir(s.db), '1.log')).size;
+    assert.ok(size <= 10 * 1024, `${size} bytes`);
+    const lines = (await s.ok(['logs', '1'])).trimEnd().split('\n');
+    assert.equal(lines.at(-1), 'line 3000');
+    assert.match(lines[0]!, /^line \d+$/);
+    assert.deepEqual(lines.map((l) => Number(l.split(' ')[1])), lines.map((_, i) => Number(lines[0]!.split(' ')[1]) + i), 'the newest lines, in order, none missing');
+    const task = await s.task(1);
+    assert.ok(task.messages!.some((m) => /log is capped at 10 KiB: .* dropped/.test(m.text)), JSON.stringify(task.messages));
+    assert.equal((await s.run(['launch', '--log-max', 'lots', '--', 'true'])).code, 125);
+  });
+
+  test('logs --timestamps: each line after the time it arrived; the times go with the task', async (t) => {
+    const s = sandbox(t);
+    await s.ok(['launch', '--', 'sh', '-c', 'echo first; sleep 1.2; echo second']);
+    const out = await s.ok(['logs', '--timestamps', '1']);
+    const lines = out.trimEnd().split('\n');
+    assert.equal(lines.length, 2, out);
+    const stamp = new RegExp(`^(${HUMAN_UTC.source})  (first|second)$`);
+    const [a, b] = lines.map((l) => stamp.exec(l));
+    assert.ok(a && b, out);
+    assert.ok(Date.parse(b![1]!.replace(' UTC', 'Z').replace(/\//g, '-').replace(' ', 'T')) > Date.parse(a![1]!.replace(' UTC', 'Z').replace(/\//g, '-').replace(' ', 'T')), out);
+    assert.equal((await s.run(['logs', '--timestamps', '-f', '1'])).code, 2);
+    assert.ok(existsSync(join(logsDir(s.db), '1.times')));
+    await s.ok(['delete', '1']);
+    assert.ok(!existsSync(join(logsDir(s.db), '1.times')), 'deleted with its task');
+  });
+});
