@@ -28,6 +28,14 @@ describe('log cap and arrival times', { concurrency: true }, () => {
     assert.equal((await s.run(['launch', '--log-max', 'lots', '--', 'true'])).code, 125);
   });
 
+  test('logs -f across caps: the follower goes on to the last line', async (t) => {
+    const s = sandbox(t);
+    const id = (await s.ok(['launch', '--detach', '--log-max', '1K', '--', 'sh', '-c', 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo "line $i"; sleep 0.005; done'])).trim();
+    const r = await s.run(['logs', '-f', id], { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trimEnd().split('\n').at(-1), 'line 300');
+  });
+
   test('logs --timestamps: each line after the time it arrived; the times go with the task', async (t) => {
     const s = sandbox(t);
     await s.ok(['launch', '--', 'sh', '-c', 'echo first; sleep 1.2; echo second']);

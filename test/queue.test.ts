@@ -160,6 +160,31 @@ describe('queues', { concurrency: true }, () => {
     assert.match(unknown.stderr, /^tw: no task 99 to run after \(--after\)\n$/);
   });
 
+  test('--after its own id, or a task that waits after it, is refused: it would wait forever', async (t) => {
+    const s = sandbox(t);
+    const self = (await s.ok(['reserve', '--name', 's'])).trim();
+    const own = await s.run(['launch', '--detach', '--id', self, '--after', self, '--', 'true']);
+    assert.equal(own.code, 125, own.stderr);
+    assert.match(own.stderr, /would wait forever/);
+    const a = (await s.ok(['reserve', '--name', 'a'])).trim();
+    const b = await launchBg(s, ['--after', a, '--', 'true']);
+    const cycle = await s.run(['launch', '--detach', '--id', a, '--after', String(b), '--', 'true']);
+    assert.equal(cycle.code, 125, cycle.stderr);
+    await s.ok(['cancel', a, self]);
+    await waitEnded(s, b);
+  });
+
+  test('a retry waiting out its delay is not in line: --max-waiting 0 still runs now', async (t) => {
+    const s = sandbox(t);
+    const retrying = s.start(['launch', '--name', 'r', '--max-running', '1', '--retries', '1', '--retry-delay', '1h', '--', 'false']);
+    await until(() => peek(s, 1)?.state === 'waiting', { what: 'the retry waiting' });
+    const r = await s.run(['launch', '--name', 'r', '--max-running', '1', '--max-waiting', '0', '--', 'echo', 'hi']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'hi\n');
+    await s.ok(['cancel', '1']);
+    await retrying.ended;
+  });
+
   test('describe --block waits for waiting tasks too, and tells their story', async (t) => {
     const s = sandbox(t);
     const gate = join(s.dir, 'go');

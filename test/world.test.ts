@@ -178,6 +178,23 @@ describe('events, metrics, pings', { concurrency: true }, () => {
     assert.equal((await s.run(['launch', '--ping', 'ftp://x', '--', 'true'])).code, 125);
   });
 
+  test('a server that trickles its answer cannot hold the launcher: each try has a hard deadline', async (t) => {
+    const s = sandbox(t);
+    const server = createServer((_req, res) => {
+      res.writeHead(200);
+      const drip = setInterval(() => res.write('.'), 200);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => server.close());
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow`;
+    const r = await s.run(['launch', '--ping', url, '--', 'true'], { timeoutMs: 40_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const task = await s.task(1);
+    assert.equal(task.state, 'succeeded');
+    assert.ok(task.messages!.some((m) => /ping failed: start .* no answer in 2\.5s/.test(m.text)), JSON.stringify(task.messages));
+  });
+
   test('--on-end runs once the task has ended, with its id, state, exit code and duration; its failure is a message', async (t) => {
     const s = sandbox(t);
     const file = join(s.dir, 'ended');

@@ -31,12 +31,15 @@ export async function ping(url: string, path: string, rid: string, body: Buffer 
 async function once(target: URL, body: Buffer | null): Promise<string> {
   const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve) => {
-    const req = request(target, { method: body ? 'POST' : 'GET', timeout: TRY_TIMEOUT_MS, headers: body ? { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length } : {} }, (res) => {
+    const req = request(target, { method: body ? 'POST' : 'GET', headers: body ? { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length } : {} }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode !== undefined && res.statusCode < 300 ? '' : `HTTP ${res.statusCode}`));
       res.on('error', (e) => resolve(e.message));
+      res.on('close', () => resolve(res.complete ? '' : 'the answer was cut off'));
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer in ${TRY_TIMEOUT_MS / 1000}s`)));
+    // A hard deadline for the whole try: a server that trickles bytes never resets it.
+    const deadline = setTimeout(() => req.destroy(new Error(`no answer in ${TRY_TIMEOUT_MS / 1000}s`)), TRY_TIMEOUT_MS);
+    req.on('close', () => clearTimeout(deadline));
     req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
     req.end(body ?? undefined);
   });

@@ -65,7 +65,8 @@ export type Placement =
   | { go: 'wait'; why: string }
   | { go: 'end'; state: 'cancelled' | 'lost'; why: string }
   | { go: 'refuse'; why: 'full'; name: string; waiting: number; maxWaiting: number; running: number }
-  | { go: 'refuse'; why: 'unknown-after'; id: number };
+  | { go: 'refuse'; why: 'unknown-after'; id: number }
+  | { go: 'refuse'; why: 'cycle'; id: number };
 
 /** The queue rules' verdict on the waiting tasks: who starts now (by the one asking), who ends without running. */
 export interface Admissions {

@@ -61,6 +61,7 @@ function refuseId(id: number, task: Task | null): never {
 /** A launch the queue refuses: try later (75) when full; an unknown task to run after is exit 4. */
 function refuse(placement: Placement & { go: 'refuse' }): never {
   if (placement.why === 'unknown-after') throw new TwError(`no task ${placement.id} to run after (--after)`, ExitCode.NoSuchTask, true);
+  if (placement.why === 'cycle') throw new TwError(`task ${placement.id} is this task or waits after it (--after): it would wait forever`);
   const { name, running, waiting, maxWaiting } = placement;
   throw new TwError(`queue full: ${running} '${name}' running and ${waiting} waiting (--max-waiting ${maxWaiting}); not launching another`, ExitCode.TryLater);
 }

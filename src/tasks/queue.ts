@@ -118,7 +118,7 @@ export function advance(deps: Deps): Lineup {
 }
 
 /** A copy of tw in its own session starts and supervises the admitted task; a crash in between only delays it (observe requeues it). */
-export function startDetached(deps: Deps, task: LaunchedTask, self: ProcessRef): void {
+export function startDetached(deps: Deps, task: LaunchedTask, self: ProcessRef): boolean {
   const env = deps.store.startEnv(task.id) ?? {};
   // The command is there for ps to show; the copy takes it, and all else, from the store.
   const args = ['--db', deps.store.path, 'launch', '--supervise', '--holder', `${self.pid}:${self.startTicks}`, '--queued', String(task.id), '--', ...task.command];
@@ -127,9 +127,10 @@ export function startDetached(deps: Deps, task: LaunchedTask, self: ProcessRef):
     const why = `cannot start the supervising copy of tw: ${copy}`;
     deps.store.recordEnd(task.id, { state: 'failed', at: deps.now(), reason: why, exitCode: 125, messages: [{ type: 'error', text: why }] });
     deps.warn(`task ${task.id}: ${why}`);
-    return;
+    return false;
   }
   deps.store.handOver(task.id, self, copy); // false: the copy has started it already
+  return true;
 }
 
 export const sameProcess = (a: ProcessRef, b: ProcessRef): boolean => a.pid === b.pid && a.startTicks === b.startTicks && a.bootId === b.bootId;

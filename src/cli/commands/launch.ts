@@ -20,7 +20,7 @@ import { holdTask, takeTask, type Want } from '../../tasks/admit.js';
 import { depsOf } from '../../launcher/deps.js';
 import type { Deps } from '../../tasks/deps.js';
 import { failToStart } from '../../tasks/finish.js';
-import { placement, startDetached, type QueueWant } from '../../tasks/queue.js';
+import { placement, sameProcess, startDetached, type QueueWant } from '../../tasks/queue.js';
 import { checkPingUrl, parseCount, parseId, parseIds, parseInfo } from '../args.js';
 import type { Context } from '../context.js';
 import { isTty } from '../output.js';
@@ -218,8 +218,9 @@ const queuePlan = (want: QueueWant, env: NodeJS.ProcessEnv | null): QueuePlan =>
 function detachQueued(deps: Deps, plan: LaunchPlan, want: Want, ctx: Context): void {
   const task = takeTask(deps, plan, want);
   ctx.stdout.write(`${task.id}\n`);
-  if (task.state === 'reserved') startDetached(deps, task, plan.launcher);
-  else if (isTerminal(task.state)) {
+  if (task.state === 'reserved') {
+    if (!startDetached(deps, task, plan.launcher)) process.exitCode = ExitCode.LaunchFailed;
+  } else if (isTerminal(task.state)) {
     ctx.warn(`task ${task.id} did not run: ${deps.store.events(task.id).at(-1)?.reason ?? task.state}`);
     process.exitCode = ExitCode.LaunchFailed;
   }
@@ -244,7 +245,11 @@ async function runQueued(id: number, holder: ProcessRef | undefined, ctx: Contex
   const signals = catchSignals();
   const starting = await startChild(spec);
   if (!starting.ok) {
-    process.exitCode = await runTask(deps, launched, starting, signals, { tee: false, spec });
+    // Its failure is recorded only if the task is still this copy's to start: put back in line meanwhile, it is another's.
+    const now = deps.store.get(id);
+    const ours = now?.queue?.admitted && now.launcher && [deps.proc.self(), holder].some((p) => p && sameProcess(p, now.launcher!));
+    if (ours) process.exitCode = await runTask(deps, launched, starting, signals, { tee: false, spec });
+    else signals.release();
     return;
   }
   // A log the user named may hold other runs: this task's output starts at its size now.

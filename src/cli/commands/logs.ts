@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { ExitCode, noSuchTask, TwError, usageError } from '../../core/errors.js';
 import type { Attempt } from '../../store/store.js';
 import { timesPath } from '../../store/location.js';
-import { readTimes } from '../../launcher/io/log-file.js';
+import { readCuts, readTimes } from '../../launcher/io/log-file.js';
 import { formatInstant } from '../../core/duration.js';
 import { openToRead } from '../../core/files.js';
 import { isTerminal, type Task } from '../../core/task.js';
@@ -47,6 +47,8 @@ export async function logs(opts: { follow?: boolean; tail?: string; attempt?: st
     }
     // Follow: copy what is appended until the task is terminal, then the rest.
     const warn = once(ctx.warn); // reaped at every turn: say each thing once
+    const times = timesPath(store.path, id);
+    let cutsSeen = readCuts(times).length;
     const drain = (now: Task | null, end: number | null = null): void => {
       const logPath = now?.logPath ?? path;
       if (logPath && fd === null) {
@@ -54,6 +56,10 @@ export async function logs(opts: { follow?: boolean; tail?: string; attempt?: st
         // Claimed since (launch --id): its output starts where the claim found the log's end.
         if (now) offset = Math.max(offset, now.logOffset);
       }
+      // The log's cap moved what we had not read yet down the file: our place moves with it (what it dropped, we skip).
+      const cuts = readCuts(times);
+      for (const [start, shift] of cuts.slice(cutsSeen)) if (offset > start) offset = Math.max(start, offset - shift);
+      cutsSeen = cuts.length;
       if (fd !== null) offset = copyFrom(fd, offset, ctx.stdout, end);
     };
     let wake: (() => void) | null = null;

@@ -4,7 +4,7 @@
 // output: past the cap, the oldest half of this run's output is dropped in
 // place (copied down over it, then the file cut), so that the log never grows
 // past the cap and its reader sees the newest output.
-import { appendFileSync, closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { makeFolders, openLog } from '../../core/files.js';
 
@@ -27,6 +27,8 @@ export class LogFile {
   private lastMark = -Infinity;
   /** This run's arrival marks, [offset, ms]: moved with the output when the cap drops some. */
   private marks: [number, number][] = [];
+  /** Each cap as `cut START SHIFT`: bytes past START moved down by SHIFT (a follower's offset moves with them). */
+  private cuts: string[] = [];
   /** Bytes of the oldest output dropped for the cap. */
   dropped = 0;
 
@@ -87,6 +89,7 @@ export class LogFile {
     }
     const shift = from - this.start;
     this.dropped += shift;
+    this.cuts.push(`cut ${this.start} ${shift}`);
     this.end = this.start + keep;
     // The marks move with their bytes; one for the new start keeps its time known.
     const before = this.marks.filter(([o]) => o <= from).at(-1);
@@ -94,15 +97,22 @@ export class LogFile {
     if (this.opts.timesPath) this.rewriteTimes();
   }
 
+  // The side file's lines: marks are `OFFSET MS`; a cap is `cut START SHIFT`.
+
   private rewriteTimes(): void {
     const path = this.opts.timesPath!;
     let earlier = '';
     try {
-      earlier = readFileSync(path, 'utf8').split('\n').filter((l) => l && Number(l.split(' ')[0]) < this.start).map((l) => `${l}\n`).join('');
+      // What earlier runs left (their marks and cuts) stays as it was; this run's is written anew.
+      const before = (l: string) => Number(l.startsWith('cut ') ? l.split(' ')[1] : l.split(' ')[0]) < this.start;
+      earlier = readFileSync(path, 'utf8').split('\n').filter((l) => l && before(l)).map((l) => `${l}\n`).join('');
     } catch {
       // none yet
     }
-    writeFileSync(path, earlier + this.marks.map(([o, t]) => `${o} ${t}\n`).join(''), { mode: 0o600 });
+    // Written beside and renamed over it, so a reader never sees it half made.
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, earlier + this.cuts.map((c) => `${c}\n`).join('') + this.marks.map(([o, t]) => `${o} ${t}\n`).join(''), { mode: 0o600 });
+    renameSync(tmp, path);
   }
 
   /** Closes it; its size then. */
@@ -126,9 +136,21 @@ export function readTimes(path: string): [number, number][] {
   try {
     return readFileSync(path, 'utf8')
       .split('\n')
-      .filter(Boolean)
+      .filter((l) => l && !l.startsWith('cut '))
       .map((l) => l.split(' ').map(Number) as [number, number])
       .sort((a, b) => a[0] - b[0]);
+  } catch {
+    return [];
+  }
+}
+
+/** The caps of a log so far, in order: [start, shift] each (see LogFile). */
+export function readCuts(path: string): [number, number][] {
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('cut '))
+      .map((l) => l.split(' ').slice(1).map(Number) as [number, number]);
   } catch {
     return [];
   }
