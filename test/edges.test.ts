@@ -56,7 +56,7 @@ describe('edges', { concurrency: 3 }, () => {
     const out = await s.ok(['launch', '--detach', '--timeout', '1s', '--', 'sleep', '30']);
     const running = await until(async () => (await task(s, Number(out)))?.pid ? await task(s, Number(out)) : null, { what: 'running' });
     process.kill(running.launcherPid!, 'SIGKILL');
-    const line = await until(async () => (await s.ok(['list'])).split('\n').find((l) => /unsupervised.*OVERDUE/.test(l)), { what: 'OVERDUE shown', timeoutMs: 8000 });
+    const line = await until(async () => (await s.ok(['list'])).split('\n').find((l) => /unsupervised.*OVERDUE/.test(l)), { what: 'OVERDUE shown', timeoutMs: 20_000 });
     assert.match(line, /1s OVERDUE/);
     assert.equal((await s.run(['cancel', '--grace', '1s', String(running.id)])).code, 0);
     assert.equal(alive(running.pid!), false);
@@ -179,10 +179,13 @@ describe('edges', { concurrency: 3 }, () => {
 
   test('a task whose leader is gone but whose group still runs is unsupervised and cancellable, not lost', async (t) => {
     const s = sandbox(t);
-    const launcher = s.start(['launch', '--', 'sh', '-c', 'sleep 300 & sleep 0.5']);
+    // The leader ends once the gate file exists: after the launcher is gone, however slow the machine.
+    const gate = join(s.dir, 'go');
+    const launcher = s.start(['launch', '--', 'sh', '-c', 'sleep 300 & while [ ! -e "$0" ]; do sleep 0.02; done', gate]);
     const running = await until(async () => { const t = await task(s, 1); return t?.state === 'running' ? t : undefined; }, { what: 'running' });
     launcher.kill('SIGKILL');
     await launcher.ended;
+    writeFileSync(gate, '');
     await until(() => !alive(running.pid!), { what: 'the leader to end' });
     assert.ok(groupMembers(running.pid!).length > 0, 'the background sleep runs on');
     assert.equal((await task(s, 1))?.liveness, 'unsupervised');

@@ -255,8 +255,12 @@ describe('queues', { concurrency: true }, () => {
     const ids = await Promise.all(Array.from({ length: 30 }, () => launchBg(s, ['--name', 'many', '--max-running', '3', '--', 'sleep', '1'])));
     let most = 0;
     let done = false;
+    // Readers look (and may start tasks) meanwhile, a few times a second: not so often that they starve the other tests.
     const readers = (async () => {
-      while (!done) await s.run(['list']);
+      while (!done) {
+        await s.run(['list']);
+        await new Promise((r) => setTimeout(r, 200));
+      }
     })();
     try {
       await until(

@@ -519,14 +519,16 @@ export class SqliteStore implements Store {
     }
     const where = clauses.join(' AND ');
     const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
+    // CROSS JOIN keeps the sequence index the outer loop: with --name, SQLite would otherwise walk
+    // every task of the name first (130 ms a poll with a million of them).
     type Row = { gseq: number; at: number; task_id: number; name: string; host: string | null; kind: 'state' | 'message'; from_state: string | null; to_state: string | null; reason: string | null; type: string | null; text: string | null };
     const rows = this.sql(
       `SELECT * FROM (
          SELECT x.gseq, x.at, x.task_id, t.name, t.host, 'state' AS kind, x.from_state, x.to_state, x.reason, NULL AS type, NULL AS text
-           FROM events x JOIN tasks t ON t.id = x.task_id WHERE ${where}
+           FROM events x CROSS JOIN tasks t ON t.id = x.task_id WHERE ${where}
          UNION ALL
          SELECT x.gseq, x.at, x.task_id, t.name, t.host, 'message', NULL, NULL, NULL, x.type, x.text
-           FROM messages x JOIN tasks t ON t.id = x.task_id WHERE ${where}
+           FROM messages x CROSS JOIN tasks t ON t.id = x.task_id WHERE ${where}
        ) ORDER BY gseq${limit}`,
     ).all(...params, ...params) as Row[];
     return rows.map((r) => ({
