@@ -2,7 +2,6 @@
 // attempt under supervise, wait for the next attempt's time after a failure
 // with runs left, and hand its slot on at the end. The same for a foreground
 // launch, a detached copy and the copy that starts a queued task.
-import { randomUUID } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { ExitCode, TwError } from '../core/errors.js';
 import { isTerminal, type LaunchedTask } from '../core/task.js';
@@ -87,7 +86,8 @@ async function attempts(deps: Deps, task: LaunchedTask, starting: Starting, sign
     // Ended unrun: cancelled while it waited, a task it runs after failed; after a retry, as the last attempt did.
     if (running === null) return last ?? ExitCode.LaunchFailed;
     // Pinged without delaying the child: the start goes out while it runs, the end once it is recorded.
-    const rid = randomUUID();
+    // The global Web Crypto, loaded on first use: only where pings are sent, and without a wait before the child starts.
+    const rid = running.pingUrl ? globalThis.crypto.randomUUID() : '';
     const pinged = running.pingUrl ? ping(running.pingUrl, 'start', rid) : null;
     last = await supervise(deps, running, starting, { tee: opts.tee, early: signals.first });
     handOn(deps);
