@@ -14,6 +14,13 @@ export const GLOBALS: OptionSpec[] = [
 const info: OptionSpec = { flags: '--info <key=value>', description: 'a key=value pair to record (repeatable)', repeatable: true };
 const json: OptionSpec = { flags: '--json', description: 'JSON output' };
 const name = (what: string): OptionSpec => ({ flags: '--name <name>', description: what });
+// What a launch and a type share: one flag, one text.
+const maxRunning: OptionSpec = { flags: '--max-running <k>', description: 'run at most K tasks of this name at once; the others wait their turn' };
+const maxWaiting: OptionSpec = { flags: '--max-waiting <m>', description: 'refuse (exit 75) when M tasks of this name already wait; 0: run now or not at all' };
+const retries: OptionSpec = { flags: '--retries <n>', description: 'run a failed or timed-out command again, up to N more times' };
+const retryDelay: OptionSpec = { flags: '--retry-delay <dur>', description: 'before the first retry (default 10s); doubled after each, at most 1h' };
+const ping: OptionSpec = { flags: '--ping <url>', description: 'ping URL/start and URL/EXITCODE (healthchecks.io); default $TW_PING_URL' };
+const onEnd: OptionSpec = { flags: '--on-end <cmd>', description: 'run CMD with /bin/sh -c once the task has ended (TW_TASK_ID, TW_STATE, TW_EXIT_CODE, TW_DURATION_MS)' };
 const grace: OptionSpec = { flags: '--grace <dur>', description: 'between SIGTERM and SIGKILL', default: '10s' };
 
 const COMMANDS: CommandSpec<Load>[] = [
@@ -39,14 +46,14 @@ const COMMANDS: CommandSpec<Load>[] = [
       info,
       { flags: '--detach', description: 'run in the background; print the id and return at once' },
       { flags: '--log <path>', description: "where to save the child's output (default: beside the store)" },
-      { flags: '--max-running <k>', description: 'run at most K tasks of this name at once; the others wait their turn' },
-      { flags: '--max-waiting <m>', description: 'refuse (exit 75) when M tasks of this name already wait; 0: run now or not at all' },
+      maxRunning,
+      maxWaiting,
       { flags: '--after <ids>', description: 'wait until these tasks (41,42) have ended; run only if they all succeeded' },
-      { flags: '--retries <n>', description: 'run a failed or timed-out command again, up to N more times' },
-      { flags: '--retry-delay <dur>', description: 'before the first retry (default 10s); doubled after each, at most 1h' },
+      retries,
+      retryDelay,
       { flags: '--log-max <size>', description: 'cap the log (default 100M), keeping the newest output' },
-      { flags: '--ping <url>', description: 'ping URL/start and URL/EXITCODE (healthchecks.io); default $TW_PING_URL' },
-      { flags: '--on-end <cmd>', description: 'run CMD with /bin/sh -c once the task has ended (TW_TASK_ID, TW_STATE, TW_EXIT_CODE, TW_DURATION_MS)' },
+      ping,
+      onEnd,
       { flags: '--rerun-of <id>', description: 'internal: tw rerun', hidden: true },
       { flags: '--on-end-of <id>', description: 'internal: the copy that runs a task\'s on-end command', hidden: true },
       { flags: '--supervise', description: 'internal: the detached copy', hidden: true },
@@ -168,16 +175,16 @@ const COMMANDS: CommandSpec<Load>[] = [
         summary: 'set defaults of a type (the others stay)',
         args: ['<name>'],
         options: [
-          { flags: '--max-running <k>', description: 'run at most K tasks of this name at once' },
-          { flags: '--max-waiting <m>', description: 'refuse a launch (exit 75) when M already wait' },
+          maxRunning,
+          maxWaiting,
           { flags: '--timeout <dur>', description: 'kill when no heartbeat for this long (0: no limit)' },
           { flags: '--grace <dur>', description: 'between SIGTERM and SIGKILL' },
-          { flags: '--retries <n>', description: 'run a failed command again, up to N more times' },
-          { flags: '--retry-delay <dur>', description: 'before the first retry; doubled after each' },
+          retries,
+          retryDelay,
           { flags: '--keep <dur>', description: 'history prune (alone) deletes ended tasks older than this' },
           { flags: '--keep-last <n>', description: 'history prune (alone) keeps only the newest N' },
-          { flags: '--ping <url>', description: 'a healthchecks.io-style URL pinged at start and end' },
-          { flags: '--on-end <cmd>', description: 'run with /bin/sh -c once a task has ended' },
+          ping,
+          onEnd,
         ],
         examples: ['tw type set backup --max-running 1 --timeout 2h --retries 2 --keep-last 100'],
         run: async () => (await import('./commands/type.js')).typeSet,

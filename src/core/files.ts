@@ -1,8 +1,8 @@
 // Making folders and opening files without hanging or spinning on what is
 // found there: node's recursive mkdirSync spins for good under /proc, and
 // opening a FIFO for writing waits for a reader that may never come.
-import { closeSync, constants, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { errnoText, TwError } from './errors.js';
 
 /** Makes `dir` and whatever of its parents is missing, each 0700, one level at a time. */
@@ -70,4 +70,29 @@ export function openToRead(path: string, what: string): number | null {
     throw new TwError(`cannot read ${what} ${path}: ${stat.isFIFO() ? 'a FIFO' : stat.isDirectory() ? 'a directory' : 'a device or socket'}, not a regular file`);
   }
   return fd;
+}
+
+/**
+ * Replaces the file at `path` with `text`: a temp file in the same folder, flushed, then renamed
+ * over it, so a reader sees the old file or the new, never half. Throws what the file system says.
+ */
+export function replaceFile(path: string, text: string, mode: number): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const fd = openSync(tmp, 'wx', mode);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // not made
+    }
+    throw e;
+  }
 }

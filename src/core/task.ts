@@ -151,6 +151,9 @@ export interface TaskType {
 /** Why a waiting task waits, as shown (PRODUCT.md's waitingFor). */
 export type WaitingFor = { slot: { name: string; running: number; limit: number; position: number } } | { after: number[] } | { retryAt: string };
 
+/** The same process: a pid alone is reused, its start time and boot are not. */
+export const sameProcess = (a: ProcessRef, b: ProcessRef): boolean => a.pid === b.pid && a.startTicks === b.startTicks && a.bootId === b.bootId;
+
 export const isTerminal = (state: State): state is TerminalState =>
   (TERMINAL_STATES as readonly string[]).includes(state);
 export const isState = (text: string): text is State => (STATES as readonly string[]).includes(text);

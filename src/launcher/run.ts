@@ -7,7 +7,7 @@ import { ExitCode, TwError } from '../core/errors.js';
 import { isTerminal, type LaunchedTask } from '../core/task.js';
 import { StoreWatch } from '../store/watch.js';
 import type { Deps } from '../tasks/deps.js';
-import { failToStart } from '../tasks/finish.js';
+import { failToStart, noteError } from '../tasks/finish.js';
 import { observe } from '../tasks/observe.js';
 import { waitingFor, waitText } from '../tasks/queue.js';
 import { ping } from './ping.js';
@@ -66,7 +66,7 @@ export async function runTask(deps: Deps, task: LaunchedTask, starting: Starting
   if (ended?.onEnd && isTerminal(ended.state)) {
     const args = ['--db', deps.store.path, 'launch', '--on-end-of', String(task.id), '--', '/bin/sh', '-c', ended.onEnd];
     const copy = deps.proc.startCopy(args, null, process.env, '/');
-    if (typeof copy === 'string') note(deps, task.id, `the on-end command could not start: ${copy}`);
+    if (typeof copy === 'string') noteError(deps, task.id, `the on-end command could not start: ${copy}`);
   }
   return code;
 }
@@ -105,11 +105,11 @@ async function attempts(deps: Deps, task: LaunchedTask, starting: Starting, sign
 /** The end ping, with the attempt's last output as its body; a ping that failed is an error message on the task. */
 async function pingEnd(deps: Deps, task: LaunchedTask & { pingUrl: string | null }, rid: string, code: number, started: Promise<string | null> | null): Promise<void> {
   const startFailed = await started;
-  if (startFailed) note(deps, task.id, `ping failed: ${startFailed}`);
+  if (startFailed) noteError(deps, task.id, `ping failed: ${startFailed}`);
   const attempt = deps.store.attempts(task.id).at(-1);
   const body = attempt ? tailOf(task.logPath, attempt.logStart, attempt.logEnd) : Buffer.alloc(0);
   const endFailed = await ping(task.pingUrl!, String(code), rid, body);
-  if (endFailed) note(deps, task.id, `ping failed: ${endFailed}`);
+  if (endFailed) noteError(deps, task.id, `ping failed: ${endFailed}`);
 }
 
 /** The last bytes of [from, to) of a file (the end ping's body): empty if it cannot be read. */
@@ -130,15 +130,6 @@ function tailOf(path: string, from: number, to: number | null): Buffer {
   }
 }
 
-/** A message on the task that says what went wrong around it, never failing the launcher. */
-function note(deps: Deps, id: number, text: string): void {
-  try {
-    deps.store.addMessage(id, { type: 'error', text }, deps.now());
-  } catch (e) {
-    if (!(e instanceof TwError)) throw e;
-    deps.warn(`warning: ${text}`);
-  }
-}
 
 /** The slot this launcher held is free: the next waiting task starts now, not when someone next looks. */
 export function handOn(deps: Deps): void {

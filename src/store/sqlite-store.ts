@@ -3,7 +3,7 @@
 // update and a task ends exactly once.
 import type Database from 'better-sqlite3';
 import { storeError } from '../core/errors.js';
-import { TERMINAL_STATES, isTerminal, type LaunchedTask, type Message, type MessageType, type ProcessRef, type State, type Task, type TaskEvent, type TaskType, type TerminalState } from '../core/task.js';
+import { TERMINAL_STATES, isTerminal, sameProcess, type LaunchedTask, type Message, type MessageType, type ProcessRef, type State, type Task, type TaskEvent, type TaskType, type TerminalState } from '../core/task.js';
 import { defaultFeedbackPath, defaultLogPath, timesPath } from './location.js';
 import { pragmaValue, statementsOf, type Sql } from './statements.js';
 import { eventFromRow, messageFromRow, TASK_COLUMNS, taskFromRow, typeFromRow, typeToRow, WAITER_COLUMNS, waiterFromRow, type EventRow, type MessageRow, type TypeRow, type Values } from './rows.js';
@@ -537,9 +537,6 @@ export class SqliteStore implements Store {
     }));
   }
 
-  lastSeq(): number {
-    return this.sql(`SELECT value FROM counters WHERE name = 'seq'`).pluck().get() as number;
-  }
 
   metrics(): Metrics {
     return this.snapshot(() => ({
@@ -565,8 +562,6 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 }
-
-const sameProcess = (a: ProcessRef, b: ProcessRef): boolean => a.pid === b.pid && a.startTicks === b.startTicks && a.bootId === b.bootId;
 
 function whereOf(f: TaskFilter & { terminal?: boolean }): { where: string; params: unknown[] } {
   const clauses: string[] = [];

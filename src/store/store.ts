@@ -259,8 +259,6 @@ export interface Store {
   removeType(name: string): boolean;
   /** Events and messages in commit order (store-wide sequence numbers). */
   feed(filter: FeedFilter): FeedEntry[];
-  /** The last sequence number given. */
-  lastSeq(): number;
   metrics(): Metrics;
   /** Runs reads that must see one consistent state of the store (no write may land between them). */
   snapshot<T>(read: () => T): T;

@@ -96,3 +96,13 @@ export function failToStart(deps: Deps, task: LaunchedTask, exitCode: number, wh
   }
   return exitCode;
 }
+
+/** An error message on the task about what went wrong around it (a ping, its on-end command); never fails the caller. */
+export function noteError(deps: Deps, id: number, text: string): void {
+  try {
+    deps.store.addMessage(id, { type: 'error', text }, deps.now());
+  } catch (e) {
+    if (!(e instanceof TwError)) throw e;
+    deps.warn(`warning: ${text}`);
+  }
+}

@@ -3,7 +3,7 @@
 // store advances the queue; the store applies each verdict in one
 // transaction with conditional updates, so two starters never take one slot.
 import { formatInstant } from '../core/duration.js';
-import { isTerminal, type LaunchedTask, type ProcessRef, type State, type Waiter, type WaitingFor } from '../core/task.js';
+import { isTerminal, sameProcess, type LaunchedTask, type ProcessRef, type State, type Waiter, type WaitingFor } from '../core/task.js';
 import type { Admissions, Lineup, Placement } from '../store/store.js';
 import type { Deps } from './deps.js';
 
@@ -132,5 +132,3 @@ export function startDetached(deps: Deps, task: LaunchedTask, self: ProcessRef):
   deps.store.handOver(task.id, self, copy); // false: the copy has started it already
   return true;
 }
-
-export const sameProcess = (a: ProcessRef, b: ProcessRef): boolean => a.pid === b.pid && a.startTicks === b.startTicks && a.bootId === b.bootId;

@@ -1,8 +1,8 @@
 // `tw metrics`: the Prometheus text format, for node_exporter's textfile
-// collector. --out writes the file atomically (a temp file beside it, then a rename).
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+// collector. --out replaces the file atomically (core/files.ts, replaceFile).
+import { resolve } from 'node:path';
 import { errnoText, TwError } from '../../core/errors.js';
+import { replaceFile } from '../../core/files.js';
 import { ACTIVE_STATES, TERMINAL_STATES } from '../../core/task.js';
 import type { Metrics } from '../../store/store.js';
 import { depsOf } from '../../launcher/deps.js';
@@ -18,7 +18,12 @@ export async function metrics(opts: { out?: string }, _args: string[], ctx: Cont
     ctx.stdout.write(text);
     return;
   }
-  writeAtomically(resolve(opts.out), text);
+  const out = resolve(opts.out);
+  try {
+    replaceFile(out, text, 0o644);
+  } catch (e) {
+    throw new TwError(`cannot write ${out}: ${errnoText(e)}`);
+  }
 }
 
 /** Label values escaped as the text format says: backslash, double quote, newline. */
@@ -49,26 +54,4 @@ export function exposition(m: Metrics): string {
   const retrying = new Map(m.retrying.map((r) => [r.name, r.count]));
   family('tw_tasks_retrying', 'gauge', 'Active tasks of the name past their first attempt.', names.map((n) => `tw_tasks_retrying{name="${label(n)}"} ${retrying.get(n) ?? 0}`));
   return `${out.join('\n')}\n`;
-}
-
-/** A temp file in the same folder, flushed, then renamed over FILE: a reader sees the old file or the new, never half. */
-function writeAtomically(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // not made
-    }
-    throw new TwError(`cannot write ${path}: ${errnoText(e)}`);
-  }
 }

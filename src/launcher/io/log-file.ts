@@ -4,9 +4,9 @@
 // output: past the cap, the oldest half of this run's output is dropped in
 // place (copied down over it, then the file cut), so that the log never grows
 // past the cap and its reader sees the newest output.
-import { appendFileSync, closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { makeFolders, openLog } from '../../core/files.js';
+import { makeFolders, openLog, replaceFile } from '../../core/files.js';
 
 const COPY_CHUNK = 1024 * 1024;
 /** Arrival times are kept to the second: one line of the side file a second at most. */
@@ -109,10 +109,8 @@ export class LogFile {
     } catch {
       // none yet
     }
-    // Written beside and renamed over it, so a reader never sees it half made.
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, earlier + this.cuts.map((c) => `${c}\n`).join('') + this.marks.map(([o, t]) => `${o} ${t}\n`).join(''), { mode: 0o600 });
-    renameSync(tmp, path);
+    // Replaced whole, so a follower reading the cuts never sees it half made.
+    replaceFile(path, earlier + this.cuts.map((c) => `${c}\n`).join('') + this.marks.map(([o, t]) => `${o} ${t}\n`).join(''), 0o600);
   }
 
   /** Closes it; its size then. */
