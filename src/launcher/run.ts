@@ -151,7 +151,11 @@ async function waitTurn(deps: Deps, task: LaunchedTask, starting: Starting & { o
   const { store } = deps;
   const id = task.id;
   const self = deps.proc.self();
-  if (task.state === 'waiting' && !task.queue.retryAt) deps.warn(`task ${id} waits: ${waitText(waitingFor(task, store.lineup(), deps.now()))}`);
+  // Why it was placed in line, as decided in that transaction: the lineup read now may already have moved on.
+  if (task.state === 'waiting' && !task.queue.retryAt) {
+    const placed = store.events(id).filter((e) => e.to === 'waiting').at(-1)?.reason;
+    deps.warn(`task ${id} waits: ${placed ?? waitText(waitingFor(task, store.lineup(), deps.now()))}`);
+  }
   const stop = new AbortController();
   signals.onSignal(() => stop.abort());
   const watch = new StoreWatch(store);
