@@ -1,7 +1,8 @@
-// The log's cap (--log-max keeps the newest output and says what it dropped)
-// and the arrival time of each line (tw logs --timestamps).
+// The log's cap (--log-max keeps the newest output and says what it dropped),
+// the arrival time of each line (tw logs --timestamps), and the order of
+// stdout and stderr lines in it.
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { requireBuild, sandbox } from './helpers.js';
@@ -50,5 +51,39 @@ describe('log cap and arrival times', { concurrency: true }, () => {
     assert.ok(existsSync(join(logsDir(s.db), '1.times')));
     await s.ok(['delete', '1']);
     assert.ok(!existsSync(join(logsDir(s.db), '1.times')), 'deleted with its task');
+  });
+
+  // Written back to back, faster than any reader wakes: two pipes read apart would give all of one stream first.
+  const INTERLEAVED = 'i=0; while [ $i -lt 200 ]; do i=$((i+1)); echo "line $i"; echo "err $i" >&2; done; echo "boom" >&2; exit 3';
+  const inOrder = Array.from({ length: 200 }, (_, i) => [`line ${i + 1}`, `err ${i + 1}`]).flat().concat('boom');
+
+  test('stdout and stderr keep the order the child wrote them: detached, and in the foreground to one file (2>&1); the stacktrace is the last lines', async (t) => {
+    const s = sandbox(t);
+    const id = (await s.ok(['launch', '--detach', '--', 'sh', '-c', INTERLEAVED])).trim();
+    assert.equal((await s.run(['describe', '--block', id], { timeoutMs: 30_000 })).code, 1);
+    assert.deepEqual((await s.ok(['logs', id])).trimEnd().split('\n'), inOrder, 'detached: the log in the order written');
+    const failure = (await s.task(id)).messages!.find((m) => m.type === 'error');
+    assert.match(failure?.stacktrace ?? '', /err 200\nboom$/, 'the stacktrace: the last lines, both streams');
+
+    const out = join(s.dir, 'both.txt');
+    const fd = openSync(out, 'w');
+    const fg = s.start(['launch', '--', 'sh', '-c', INTERLEAVED], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    assert.equal((await fg.ended).code, 3);
+    assert.deepEqual(readFileSync(out, 'utf8').trimEnd().split('\n'), inOrder, 'what passed through, in order');
+    assert.deepEqual((await s.ok(['logs', '2'])).trimEnd().split('\n'), inOrder, 'the log, in order');
+  });
+
+  test('stdout and stderr sent apart still go apart, each whole and in its own order', async (t) => {
+    const s = sandbox(t);
+    const r = await s.run(['launch', '--', 'sh', '-c', INTERLEAVED]);
+    assert.equal(r.code, 3);
+    assert.deepEqual(r.stdout.trimEnd().split('\n'), inOrder.filter((l) => l.startsWith('line')));
+    assert.deepEqual(r.stderr.trimEnd().split('\n'), inOrder.filter((l) => !l.startsWith('line')));
+    const log = (await s.ok(['logs', '1'])).trimEnd().split('\n');
+    assert.deepEqual([...log].sort(), [...inOrder].sort(), 'every line in the log');
+    const failure = (await s.task(1)).messages!.find((m) => m.type === 'error');
+    assert.match(failure?.stacktrace ?? '', /(^|\n)err 199\nerr 200\nboom$/, "the stacktrace: stderr's last lines alone");
+    assert.doesNotMatch(failure?.stacktrace ?? '', /line/);
   });
 });

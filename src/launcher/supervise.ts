@@ -36,6 +36,8 @@ export interface ChildSpec {
   feedback: FeedbackEnv;
   /** Where the FIFOs for its stdio are (see fifo.ts). */
   runDir: string;
+  /** Its stdout and stderr one pipe (see openChildIo): its output goes to one place. */
+  merged: boolean;
 }
 
 /** The child, waiting at its gate; or why it could not be started (its end is recorded once the task is). */
@@ -47,7 +49,7 @@ export type Starting =
 export async function startChild(spec: ChildSpec): Promise<Starting> {
   const missing = findCommand(spec.argv[0]!, spec.env.PATH, spec.cwd);
   if (missing) return { ok: false, ...missing };
-  const io = await openChildIo(spec.runDir, spec.stdin);
+  const io = await openChildIo(spec.runDir, spec.stdin, spec.merged);
   if (!io) return { ok: false, exitCode: ExitCode.LaunchFailed, why: `cannot make the pipes for its output in ${spec.runDir} (mkfifo)` };
   const started = await startGated(spec.argv, io.childFds, io.gate, spec.feedback, spec.env, spec.cwd);
   io.spawned();

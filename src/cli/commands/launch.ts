@@ -13,6 +13,7 @@ import { runOnEnd } from '../../launcher/on-end.js';
 import { catchSignals, handOn, runTask } from '../../launcher/run.js';
 import { findCommand, type FeedbackEnv } from '../../launcher/start.js';
 import { abandon, DEFAULT_LOG_MAX, startChild, type ChildSpec } from '../../launcher/supervise.js';
+import { outputsShared } from '../../launcher/io/index.js';
 import { defaultFeedbackPathAround, defaultLogPath, runFolder } from '../../store/location.js';
 import { prepareOwnFolder } from '../../store/private.js';
 import type { LaunchPlan, QueuePlan, Store } from '../../store/store.js';
@@ -142,6 +143,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
     env: childEnv(ctx.env, storePath),
     feedback,
     runDir: runFolder(storePath),
+    merged: opts.supervise === true || outputsShared(),
   };
   // From here on a signal is the user's word about this task: kept, never the default death.
   const signals = catchSignals();
@@ -241,6 +243,7 @@ async function runQueued(id: number, holder: ProcessRef | undefined, ctx: Contex
     env: childEnv(ctx.env, storePath),
     feedback: task.feedbackPath ? { kind: 'path', path: task.feedbackPath } : { kind: 'none' },
     runDir: runFolder(storePath),
+    merged: true,
   };
   const signals = catchSignals();
   const starting = await startChild(spec);

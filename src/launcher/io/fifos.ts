@@ -22,9 +22,9 @@ const REFILL_EVERY_MS = 2000;
 export interface ChildPipes {
   /** The child's ends, for its descriptors 0 to 3: [stdin or null, stdout, stderr, the gate]. */
   childFds: [number | null, number, number, number];
-  /** Our read ends (blocking) of its stdout and stderr. */
+  /** Our read ends (blocking) of its stdout and stderr; stderr null when it is the stdout pipe too (see openChildIo). */
   stdout: number;
-  stderr: number;
+  stderr: number | null;
   /** Our write end of its stdin, when we feed it. */
   stdin: number | null;
   /** Our end of the gate (see start.ts). */
@@ -36,16 +36,18 @@ export interface ChildPipes {
 }
 
 export interface Fifos {
-  /** Ours alone: out, err, gate, then in (with stdin). */
+  /** Ours alone: out, gate, then err (unless merged) and in (with stdin). */
   names: string[];
+  merged: boolean;
+  withStdin: boolean;
   /** The pool is running low: refill it (refillPool) when there is time. */
   low: boolean;
 }
 
-/** Takes the FIFOs for this launch from the pool in `runDir`, or makes them. Null if mkfifo is not to be had. */
-export async function takeFifos(runDir: string, withStdin: boolean): Promise<Fifos | null> {
+/** Takes the FIFOs for this launch from the pool in `runDir`, or makes them; `merged`: no pipe of its own for stderr. Null if mkfifo is not to be had. */
+export async function takeFifos(runDir: string, withStdin: boolean, merged: boolean): Promise<Fifos | null> {
   const pool = join(runDir, 'pool');
-  const names = ['out', 'err', 'gate', ...(withStdin ? ['in'] : [])].map((n) => join(runDir, `${process.pid}.${n}`));
+  const names = ['out', 'gate', ...(merged ? [] : ['err']), ...(withStdin ? ['in'] : [])].map((n) => join(runDir, `${process.pid}.${n}`));
   let entries: string[];
   try {
     entries = readdirSync(pool);
@@ -62,7 +64,7 @@ export async function takeFifos(runDir: string, withStdin: boolean): Promise<Fif
       // taken by another launch meanwhile
     }
   }
-  if (got === names.length) return { names, low: entries.length - got < LOW };
+  if (got === names.length) return { names, merged, withStdin, low: entries.length - got < LOW };
   // Not enough: make the rest and a batch for the pool with one mkfifo.
   const rest = names.slice(got);
   try {
@@ -71,7 +73,7 @@ export async function takeFifos(runDir: string, withStdin: boolean): Promise<Fif
   } catch {
     return null;
   }
-  return (await mkfifo([...rest, ...(mayRefill(runDir) ? batch(pool) : [])])) ? { names, low: false } : null;
+  return (await mkfifo([...rest, ...(mayRefill(runDir) ? batch(pool) : [])])) ? { names, merged, withStdin, low: false } : null;
 }
 
 /**
@@ -158,7 +160,9 @@ function unlink(path: string): void {
 
 /** Opens the FIFOs of takeFifos, and unlinks them at once. */
 export function openPipes(fifos: Fifos): ChildPipes | null {
-  const [out, err, gate, input] = fifos.names as [string, string, string, string | undefined];
+  const [out, gate, ...more] = fifos.names as [string, string, ...string[]];
+  const err = fifos.merged ? undefined : more.shift();
+  const input = fifos.withStdin ? more.shift() : undefined;
   const opened: number[] = [];
   const uid = process.getuid?.() ?? -1;
   const open = (path: string, flags: number) => {
@@ -180,7 +184,8 @@ export function openPipes(fifos: Fifos): ChildPipes | null {
       return [read, write];
     };
     const [outRead, outWrite] = pipe(out);
-    const [errRead, errWrite] = pipe(err);
+    // Merged: the child's stderr is its stdout pipe, as `2>&1` makes it.
+    const [errRead, errWrite] = err === undefined ? [null, outWrite] : pipe(err);
     // Where the child reads: our end opened read-write (never blocks on Linux), then the child's blocking read end.
     const gateWrite = open(gate, constants.O_RDWR);
     const gateRead = open(gate, constants.O_RDONLY);
@@ -189,7 +194,7 @@ export function openPipes(fifos: Fifos): ChildPipes | null {
     const childFds: ChildPipes['childFds'] = [inRead, outWrite, errWrite, gateRead];
     let released = false;
     const release = () => {
-      if (!released) childFds.forEach((fd) => fd !== null && closeSync(fd));
+      if (!released) new Set(childFds).forEach((fd) => fd !== null && closeSync(fd));
       released = true;
     };
     return {

@@ -7,6 +7,7 @@
 import { refillPool, openPipes, takeFifos, type ChildPipes } from './fifos.js';
 import { pipeHeldElsewhere } from './holders.js';
 import { OutputTee, throughs } from './tee.js';
+export { outputsShared } from './tee.js';
 import type { LogOptions } from './log-file.js';
 
 export interface ChildIo {
@@ -34,7 +35,7 @@ export interface ChildIo {
   abandon(): void;
   /** Resolves once everything read is written and the log is closed: to the log's size then, or null if it stopped early. */
   done(): Promise<number | null>;
-  /** The last lines the child wrote to stderr. */
+  /** The last lines the child wrote to stderr; merged, to either. */
   stderrTail(lines: number): string;
   /** Never attached (the launch was refused): closes everything. */
   close(): void;
@@ -42,9 +43,15 @@ export interface ChildIo {
   refillLater(): void;
 }
 
-/** Makes the child's pipes in `runDir`; null if they cannot be made (no mkfifo, say). */
-export async function openChildIo(runDir: string, stdin: 'inherit' | 'ignore' | 'pipe'): Promise<ChildIo | null> {
-  const fifos = await takeFifos(runDir, stdin === 'pipe');
+/**
+ * Makes the child's pipes in `runDir`; null if they cannot be made (no mkfifo, say).
+ * `merged`: its stdout and stderr are one pipe, as `2>&1` makes them, so that the log
+ * keeps their lines in the order the child wrote them (two pipes read apart cannot).
+ * For output that goes one place anyway: the log alone, or our stdout and stderr when
+ * they are one file (see outputsShared).
+ */
+export async function openChildIo(runDir: string, stdin: 'inherit' | 'ignore' | 'pipe', merged: boolean): Promise<ChildIo | null> {
+  const fifos = await takeFifos(runDir, stdin === 'pipe', merged);
   const pipes = fifos && openPipes(fifos);
   if (!pipes) return null;
   return new PipedIo(pipes, stdin, fifos.low ? runDir : null);
@@ -79,9 +86,10 @@ class PipedIo implements ChildIo {
     const tee = new OutputTee(logPath, warn, log);
     this.tee = tee;
     const [out, err] = through ? throughs() : [null, null];
-    const wholeLines = out !== null && out === err; // 2>&1
-    tee.attach(this.pipes.stdout, out, false, wholeLines);
-    tee.attach(this.pipes.stderr, err, true, wholeLines);
+    const { stdout, stderr } = this.pipes;
+    if (stderr === null) return tee.attach(stdout, out, true);
+    tee.attach(stdout, out, false);
+    tee.attach(stderr, err, true);
   }
 
   get closed(): Promise<void> {
@@ -101,7 +109,8 @@ class PipedIo implements ChildIo {
   }
 
   heldElsewhere(): boolean {
-    return pipeHeldElsewhere([this.pipes.stdout, this.pipes.stderr]);
+    const { stdout, stderr } = this.pipes;
+    return pipeHeldElsewhere(stderr === null ? [stdout] : [stdout, stderr]);
   }
 
   abandon(): void {

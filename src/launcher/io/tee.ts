@@ -39,12 +39,8 @@ export class OutputTee {
     return this.log.dropped;
   }
 
-  /**
-   * Reads one of the child's pipes (`fd`, ours now); `through` is where the output passes on to,
-   * if it does. `wholeLines`: `through` takes both streams (`2>&1`), so a line is passed on whole
-   * (see holdLines).
-   */
-  attach(fd: number, through: Through | null, keepTail: boolean, wholeLines = false): void {
+  /** Reads one of the child's pipes (`fd`, ours now); `through` is where the output passes on to, if it does. */
+  attach(fd: number, through: Through | null, keepTail: boolean): void {
     if (through) this.throughs.push(through);
     const pass = (data: Buffer): void => {
       const passed = through!.write(data, () => source.resume());
@@ -52,15 +48,13 @@ export class OutputTee {
       if (passed === 'queued') source.pause();
       else if (passed === 'gone') source.stop(); // like a shell pipeline: when our reader goes away, the child's writes fail too
     };
-    const lines = wholeLines ? holdLines(pass, () => through!.pending) : null;
     const source: PipeReader = new PipeReader(fd, (chunk) => {
       if (this.log.open) this.writeLog(chunk);
       if (keepTail) this.remember(Buffer.from(chunk)); // a copy: the reader reuses its buffer
-      if (lines) lines.take(chunk);
-      else if (through) pass(chunk);
+      if (through) pass(chunk);
     });
     this.sources.push(source);
-    this.ends.push(source.closed.then(() => lines?.release()));
+    this.ends.push(source.closed);
   }
 
   /** Output is waiting for our own reader to make room. */
@@ -110,73 +104,14 @@ export class OutputTee {
     while (this.tailBytes - this.tail[0]!.length >= STDERR_TAIL_BYTES) this.tailBytes -= this.tail.shift()!.length;
   }
 
-  /** The last lines the child wrote to stderr, for a failure's stacktrace. */
+  /** The last lines the child wrote to stderr (to either, when they are one pipe), for a failure's stacktrace. */
   stderrTail(lines: number): string {
     const text = Buffer.concat(this.tail).toString('utf8').replace(/\n$/, '');
     return text.split('\n').slice(-lines).join('\n');
   }
 }
 
-/**
- * With stdout and stderr one file (`2>&1`), the child's two pipes are read
- * apart, and a chunk of one can end inside a line: what follows a chunk's last
- * newline waits for the rest of its line, so that the other stream's lines
- * never land inside it. It waits HOLD_MS at most while our reader keeps up (a
- * prompt, a progress bar redrawn with \r), and no more than HOLD_MAX bytes (a
- * line longer than that goes on in pieces).
- */
-function holdLines(pass: (data: Buffer) => void, busy: () => boolean): { take(chunk: Buffer): void; release(): void } {
-  let held: Buffer | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  // While our reader is slow, the rest of the line may still be in the child's pipe, unread: wait on.
-  const due = (): void => {
-    timer = null;
-    if (busy()) timer = setTimeout(due, HOLD_MS);
-    else release();
-  };
-  const release = (): void => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    const data = held;
-    held = null;
-    if (data) pass(data);
-  };
-  return {
-    take(chunk) {
-      let data = held ? Buffer.concat([held, chunk]) : chunk;
-      const cut = data.lastIndexOf(NEWLINE) + 1;
-      if (cut < data.length && data.length - cut <= HOLD_MAX) {
-        held = Buffer.from(data.subarray(cut)); // a copy: the reader reuses its buffer
-        data = data.subarray(0, cut);
-        // A new partial line waits HOLD_MS from now; one that only grew keeps its deadline.
-        if (cut > 0 && timer) {
-          clearTimeout(timer);
-          timer = null;
-        }
-        timer ??= setTimeout(due, HOLD_MS);
-      } else {
-        held = null;
-        if (timer) clearTimeout(timer);
-        timer = null;
-      }
-      if (data.length) pass(data);
-    },
-    release,
-  };
-}
-
-const NEWLINE = 0x0a;
-const HOLD_MS = 50;
-const HOLD_MAX = 64 * 1024;
-
-/** writeSync may write less than asked: finish the job. */
-
-
-/**
- * Our stdout or stderr, as the child's output passes on to it; one for both
- * when they are the same file (`2>&1`), so that a chunk that waits for room is
- * never cut into by one of the other stream.
- */
+/** Our stdout or stderr, as the child's output passes on to it. */
 export class Through {
   private gone = false;
   /** Chunks waiting for our reader to make room, in order; the pipe of each is paused meanwhile. */
@@ -266,8 +201,11 @@ export class Through {
  */
 export function throughs(): [Through, Through] {
   const out = throughFor(1);
-  return [out, sameFile(1, 2) ? out : throughFor(2)];
+  return [out, outputsShared() ? out : throughFor(2)];
 }
+
+/** Our stdout and stderr are one file (a terminal, `>f 2>&1`): the child's two can be one pipe. */
+export const outputsShared = (): boolean => sameFile(1, 2);
 
 function sameFile(a: number, b: number): boolean {
   try {
