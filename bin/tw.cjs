@@ -18,7 +18,14 @@ const { Script } = require('node:vm');
 const dist = join(__dirname, '..', 'dist');
 const file = join(dist, 'main.cjs');
 const cacheFile = join(dist, 'main.cache');
-const source = readFileSync(file);
+let source;
+try {
+  source = readFileSync(file);
+} catch {
+  // A clone that npm ci never built (its `dependencies` script builds it).
+  process.stderr.write(`tw: not built: run \`npm ci\` (or \`npm run build\`) in ${join(__dirname, '..')}\n`);
+  process.exit(125);
+}
 const making = process.env.TW_BUILD_CODE_CACHE === '1';
 
 /** V8's data, if the cache file was made from this very source. */

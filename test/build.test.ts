@@ -51,3 +51,23 @@ test('without a cache it can use, tw runs all the same: missing, stale, or garba
     }
   }
 });
+
+test('a copy that was never built says how to build it, in one line (exit 125)', async (t) => {
+  const box = sandbox(t);
+  cpSync(join(ROOT, 'bin'), join(box.dir, 'tw', 'bin'), { recursive: true });
+  const r = await exec(NODE, [join(box.dir, 'tw', 'bin', 'tw.cjs'), 'list'], { fullEnv: box.env() });
+  assert.equal(r.code, 125);
+  assert.equal(r.stderr, `tw: not built: run \`npm ci\` (or \`npm run build\`) in ${join(box.dir, 'tw')}\n`);
+});
+
+test('npm install -g . is clean: no install script to approve, and the tw it links runs', async (t) => {
+  const npm = await exec('npm', ['--version'], { fullEnv: process.env });
+  if (npm.code !== 0) return t.skip('no npm on PATH');
+  const box = sandbox(t);
+  const prefix = join(box.dir, 'global');
+  const r = await exec('npm', ['install', '-g', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, '.'], { cwd: ROOT, fullEnv: process.env, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout + r.stderr, /warn/i, 'nothing to approve or fix');
+  const version = await exec(join(prefix, 'bin', 'tw'), ['--version'], { fullEnv: box.env() });
+  assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/, version.stderr);
+});

@@ -2,6 +2,8 @@
 // store per test, real children, and polling with a deadline (never a fixed sleep).
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -344,4 +346,21 @@ export async function refused(s: Sandbox, args: string[], code: number, pattern:
   const one = oneLineError(r.stderr);
   if (one !== null && code !== 0) throw new Error(one);
   if (!pattern.test(r.stderr)) throw new Error(`tw ${args.join(' ')}: ${JSON.stringify(r.stderr)} does not match ${pattern}`);
+}
+
+/** A server that records every request: method, path, query and body. */
+export async function pingServer(t: { after(fn: () => void): void }): Promise<{ url: string; hits: { method: string; path: string; rid: string | null; body: string }[] }> {
+  const hits: { method: string; path: string; rid: string | null; body: string }[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      hits.push({ method: req.method ?? '', path: u.pathname, rid: u.searchParams.get('rid'), body });
+      res.end('OK');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/check`, hits };
 }

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { requireBuild, sandbox, until, type Sandbox } from './helpers.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pingServer, requireBuild, sandbox, until, type Sandbox } from './helpers.js';
 import { launchBg, peek, waitEnded, waitRunning } from './steer-helpers.js';
 
 before(requireBuild);
@@ -28,23 +28,6 @@ interface Event {
 }
 const parseLines = (out: string): Event[] => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
 const events = async (s: Sandbox, args: string[] = []): Promise<Event[]> => parseLines(await s.ok(['events', '--json', ...args]));
-
-/** A server that records every request: method, path, query and body. */
-async function pingServer(t: { after(fn: () => void): void }): Promise<{ url: string; hits: { method: string; path: string; rid: string | null; body: string }[] }> {
-  const hits: { method: string; path: string; rid: string | null; body: string }[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const u = new URL(req.url ?? '/', 'http://x');
-      hits.push({ method: req.method ?? '', path: u.pathname, rid: u.searchParams.get('rid'), body });
-      res.end('OK');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => server.close());
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/check`, hits };
-}
 
 const promtool = spawnSync('promtool', ['--version']).status === 0;
 

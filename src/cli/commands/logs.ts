@@ -38,6 +38,7 @@ export async function logs(opts: { follow?: boolean; tail?: string; attempt?: st
       if (fd === null) throw new TwError(`the log of task ${id}, ${path}, is gone (deleted)`);
       if (opts.timestamps) {
         const marks = readTimes(timesPath(store.path, id));
+        if (!marks.length && offset >= (to ?? fstatSync(fd).size)) return; // no output: no times either
         if (!marks.length) throw new TwError(`task ${id}'s log has no arrival times (tw keeps them for tasks started since it could)`);
         copyStamped(fd, offset, to, ctx.stdout, marks);
         return;
