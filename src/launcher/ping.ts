@@ -3,12 +3,25 @@
 // run's id (rid) so the monitor pairs them; the end's body the last output.
 // A ping never changes the task: one that fails, after a few tries within
 // seconds, becomes an error message.
+import { readFileSync } from 'node:fs';
 import { redactUrl } from '../core/redact.js';
 
 const TRIES = 3;
 // Three tries, each at most 2.5 s, with pauses of 0.3 and 1 s: under 10 s in all.
 const TRY_TIMEOUT_MS = 2500;
 const PAUSE_MS = [300, 1000];
+
+/**
+ * A run's id: a random UUID, as healthchecks wants, from the kernel (a read of
+ * a few bytes; node's Web Crypto costs 5-8 ms to load, on the launch's path).
+ */
+export function newRunId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/uuid', 'latin1').trim();
+  } catch {
+    return globalThis.crypto.randomUUID();
+  }
+}
 
 /** Sends one ping: `path` is 'start' or the exit code; resolves to null, or why it failed (the URL's password not shown). */
 export async function ping(url: string, path: string, rid: string, body: Buffer | null = null): Promise<string | null> {

@@ -10,7 +10,7 @@ import type { Deps } from '../tasks/deps.js';
 import { failToStart, noteError } from '../tasks/finish.js';
 import { observe } from '../tasks/observe.js';
 import { waitingFor, waitText } from '../tasks/queue.js';
-import { ping } from './ping.js';
+import { newRunId, ping } from './ping.js';
 import { signalNumber } from './proc.js';
 import { abandon, startChild, supervise, type ChildSpec, type Starting } from './supervise.js';
 
@@ -86,8 +86,7 @@ async function attempts(deps: Deps, task: LaunchedTask, starting: Starting, sign
     // Ended unrun: cancelled while it waited, a task it runs after failed; after a retry, as the last attempt did.
     if (running === null) return last ?? ExitCode.LaunchFailed;
     // Pinged without delaying the child: the start goes out while it runs, the end once it is recorded.
-    // The global Web Crypto, loaded on first use: only where pings are sent, and without a wait before the child starts.
-    const rid = running.pingUrl ? globalThis.crypto.randomUUID() : '';
+    const rid = running.pingUrl ? newRunId() : '';
     const pinged = running.pingUrl ? ping(running.pingUrl, 'start', rid) : null;
     last = await supervise(deps, running, starting, { tee: opts.tee, early: signals.first });
     handOn(deps);
