@@ -18,7 +18,7 @@ describe('tw describe --block', { concurrency: true }, () => {
     const s = sandbox(t);
     const go = `${s.dir}/go`;
     // Ends 1 s after the go-ahead, so the blocker is surely waiting when it ends.
-    const id = await launchBg(s, ['--name', 'nap', '--', 'sh', '-c', `while [ ! -e ${go} ]; do sleep 0.05; done; sleep 1`]);
+    const id = await launchBg(s, ['--name', 'nap', '--feedback', '--', 'sh', '-c', `while [ ! -e ${go} ]; do sleep 0.05; done; echo '[progress]3/8' >> "$TW_FEEDBACK"; sleep 1`]);
     await waitRunning(s, id);
     const blocker = s.start(['describe', '--block', String(id)]);
     await until(() => /State: running/.test(blocker.output.stdout), { what: 'the blocker to show the running task' });
@@ -37,6 +37,9 @@ describe('tw describe --block', { concurrency: true }, () => {
     assert.match(lines.at(-1)!, new RegExp(`^Task: ${id} +Name: nap +State: succeeded\\b`), stdout);
     // One line per change, not one per poll.
     assert.ok(lines.length <= 3, `a line per change only:\n${stdout}`);
+    // Aligned with each other, though the state and the progress changed between them.
+    assert.match(lines.at(-1)!, /Num: 3\/8 \( 37%\)/, stdout);
+    for (const field of ['Num:', 'LastUpdated:']) assert.equal(new Set(lines.map((l) => l.indexOf(field))).size, 1, `${field} aligned:\n${stdout}`);
   });
 
   test('exits 1 when a task did not succeed, after waiting for all of them', async (t) => {
@@ -138,15 +141,19 @@ describe('tw describe --block', { concurrency: true }, () => {
     const s = sandbox(t);
     const go = `${s.dir}/go`;
     const ids: number[] = [];
+    // job17 fails while the other 39 still run: more than the screen holds.
     for (let i = 0; i < 40; i++) {
       const exit = i === 17 ? 3 : 0;
-      ids.push(await launchBg(s, ['--name', `job${i}`, '--', 'sh', '-c', `while [ ! -e "$0" ]; do sleep 0.05; done; exit ${exit}`, go]));
+      ids.push(await launchBg(s, ['--name', `job${i}`, '--', 'sh', '-c', `while [ ! -e "$0" ]; do sleep 0.05; done; exit ${exit}`, i === 17 ? `${go}17` : go]));
     }
     for (const id of ids) await waitRunning(s, id);
     const pane = new Tmux(twInPane(s, ['describe', '--block', ...ids.map(String)]), s, { columns: 100, rows: 20 });
     t.after(() => pane.kill());
     const view = await pane.screen(/\.\.\. and \d+ more/, 'the live view');
     assert.ok(view.trimEnd().split('\n').length <= 20, view);
+    writeFileSync(`${go}17`, '');
+    const failing = await pane.screen(/job17\s.*failed[^]*\.\.\. and \d+ more \(\d+ active\)/, 'the failure in sight while 39 run');
+    assert.ok(failing.trimEnd().split('\n').length <= 20, failing);
     writeFileSync(go, '');
     const final = await pane.screen(/EXIT=\d+/, 'the blocker to exit', 20_000);
     assert.match(final, /EXIT=1\b/);

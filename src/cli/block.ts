@@ -92,9 +92,10 @@ export async function block(store: Store, ids: number[], quiet: boolean, ctx: Co
 
 type Shown = { task: Task; live: Liveness | null };
 
-/** Active tasks first, then the ones that did not succeed, then the rest: what matters stays on screen. */
+/** The ones that did not succeed first, then the active ones, then the rest: what matters stays on screen. */
 function byConcern(tasks: Shown[]): Shown[] {
-  const rank = ({ task }: Shown): number => (!isTerminal(task.state) ? 0 : task.state !== 'succeeded' ? 1 : 2);
+  // What went wrong first: a screen full of running tasks must not hide a failure.
+  const rank = ({ task }: Shown): number => (!isTerminal(task.state) ? 1 : task.state !== 'succeeded' ? 0 : 2);
   return [...tasks].sort((a, b) => rank(a) - rank(b));
 }
 
@@ -105,7 +106,9 @@ function frameLines(tasks: Shown[], now: number, colour: boolean, columns: numbe
   const lines = shown.map((t) => liveLine(t.task, t.live, now, colour, columns));
   if (shown.length < ordered.length) {
     const rest = ordered.slice(shown.length);
-    lines.push(cutCells(`... and ${rest.length} more (${rest.filter((t) => t.task.state === 'succeeded').length} succeeded)`, columns - 1));
+    const count = (rank: string) => rest.filter(({ task }) => (!isTerminal(task.state) ? 'active' : task.state === 'succeeded' ? 'succeeded' : 'not succeeded') === rank).length;
+    const parts = ['not succeeded', 'active', 'succeeded'].map((rank) => [count(rank), rank] as const).filter(([n]) => n > 0);
+    lines.push(cutCells(`... and ${rest.length} more (${parts.map(([n, rank]) => `${n} ${rank}`).join(', ')})`, columns - 1));
   }
   return lines;
 }

@@ -10,8 +10,8 @@ const lastUpdated = (t: Task): number => Math.max(t.reservedAt, t.startedAt ?? 0
 /**
  * One line per task, every field padded to the widest value so the columns
  * align. `steady`: lines printed one at a time as tasks change (a piped
- * `describe --block`) are aligned with each other too: the state field is as
- * wide as the widest state can be.
+ * `describe --block`) are aligned with each other too: the state and progress
+ * fields are as wide as the widest state and a progress of steps can be.
  */
 export function summaryLines(tasks: { task: Task; live: Liveness | null }[], colour: boolean, steady = false): string[] {
   const cells = tasks.map(({ task, live }) => [
@@ -23,7 +23,11 @@ export function summaryLines(tasks: { task: Task; live: Liveness | null }[], col
     ...(task.maxAttempts > 1 ? [`attempt ${task.attempt}/${task.maxAttempts}`] : []),
   ]);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...cells.map((c) => cellWidth(c[i]!))));
-  if (steady) widths[2] = Math.max(widths[2]!, 'State: unsupervised'.length);
+  if (steady) {
+    // As wide as the widest state, and as progress in steps of up to three digits, can be.
+    widths[2] = Math.max(widths[2]!, 'State: unsupervised'.length);
+    widths[3] = Math.max(widths[3]!, 'Num: 100/100 (100%)'.length);
+  }
   return cells.map((c, row) =>
     c
       .map((cell, i) => {
