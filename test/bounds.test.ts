@@ -3,7 +3,7 @@
 // spin or unbounded memory (issue 13, 8).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { refused, requireBuild, sandbox, type Sandbox } from './helpers.js';
@@ -55,6 +55,22 @@ describe('paths that are not what they should be', { concurrency: true }, () => 
     await refused(s, ['launch', '--log', join(s.dir, 'logs-here'), '--', 'true'], 125, /is a directory/);
     await refused(s, ['launch', '--log', join(s.dir, 'no', 'such', 'x.log'), '--', 'true'], 125, /no such file/);
     assert.deepEqual(await s.json(['list', '--all']), []);
+  });
+
+  test('--feedback=PATH: a folder, a FIFO, a path whose folder does not exist or is a file, an empty path: exit 125 with one line, nothing made', async (t) => {
+    const s = sandbox(t);
+    mkdirSync(join(s.dir, 'fb-here'));
+    writeFileSync(join(s.dir, 'plain'), '');
+    await refused(s, ['launch', `--feedback=${join(s.dir, 'fb-here')}`, '--', 'true'], 125, /feedback file .*: is a directory/);
+    await refused(s, ['launch', `--feedback=${fifo(s, 'fb.fifo')}`, '--', 'true'], 125, /a FIFO, not a regular file/);
+    await refused(s, ['launch', `--feedback=${join(s.dir, 'no', 'such', 'fb.txt')}`, '--', 'true'], 125, /its folder .* does not exist/);
+    await refused(s, ['launch', `--feedback=${join(s.dir, 'plain', 'fb.txt')}`, '--', 'true'], 125, /plain is not a directory/);
+    await refused(s, ['launch', '--feedback=', '--', 'true'], 125, /--feedback=PATH needs a path/);
+    assert.ok(!existsSync(join(s.dir, 'no')), 'no folder made');
+    assert.deepEqual(await s.json(['list', '--all']), []);
+    // A file that does not exist yet, in a folder that does: the task's to write.
+    await s.ok(['launch', `--feedback=${join(s.dir, 'fb-here', 'new.txt')}`, '--', 'sh', '-c', 'echo "[progress]2/4" >> "$TW_FEEDBACK"']);
+    assert.deepEqual((await s.task(1)).progress, { done: 2, total: 4 });
   });
 });
 

@@ -8,7 +8,7 @@ import type { Deps } from '../tasks/deps.js';
 import { exitCodeOf, failToStart, finishRun, type RunEnd } from '../tasks/finish.js';
 import { FeedbackReader } from '../feedback/reader.js';
 import { formatSize } from '../core/size.js';
-import { timesPath } from '../store/location.js';
+import { defaultFeedbackPathAround, timesPath } from '../store/location.js';
 import { stopDescendants } from './escaped.js';
 import { Watchdog } from './watchdog.js';
 import { openChildIo, type ChildIo } from './io/index.js';
@@ -107,7 +107,8 @@ export async function supervise(deps: Deps, task: LaunchedTask, starting: Starti
     abandon(starting);
     return failToStart(deps, task, ExitCode.LaunchFailed, e instanceof TwError ? e.message : `cannot write the log ${task.logPath}: ${errnoText(e)}`);
   }
-  if (task.feedbackPath) {
+  // tw's own feedback folder is made here; a path the user named was checked at launch, and nothing is made for it.
+  if (task.feedbackPath?.startsWith(defaultFeedbackPathAround(store.path)[0])) {
     try {
       makeFolders(dirname(task.feedbackPath));
     } catch (e) {

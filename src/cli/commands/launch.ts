@@ -1,11 +1,11 @@
 // `tw launch`: parse, take the task (new, reserved, or queued), and run it in
 // the foreground, in a detached copy of tw, or not yet (it waits in line).
-import { closeSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync, statSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
 import { parseSize } from '../../core/size.js';
-import { ExitCode, TwError, usageError } from '../../core/errors.js';
+import { errnoText, ExitCode, TwError, usageError } from '../../core/errors.js';
 import { openLog } from '../../core/files.js';
 import { isTerminal, sameProcess, type ProcessRef, type TaskType } from '../../core/task.js';
 import { bootId, readStat } from '../../launcher/proc.js';
@@ -91,7 +91,7 @@ export async function launch(opts: Options, argv: string[], ctx: Context): Promi
   const want: Want = { id, name, info, unique: Boolean(opts.unique) };
   const rerunOf = opts.rerunOf === undefined ? undefined : parseId(opts.rerunOf);
   const logPath = opts.log === undefined ? null : resolve(opts.log);
-  const feedbackPath = opts.feedback === undefined ? null : opts.feedback === true ? 'auto' : resolve(opts.feedback);
+  const feedbackPath = opts.feedback === undefined ? null : opts.feedback === true ? 'auto' : checkFeedbackPath(opts.feedback);
   // A log the user names may hold earlier runs: this task's output starts at its size now.
   const logOffset = logPath === null ? undefined : checkWritable(logPath);
   const storePath = ctx.storePath; // absolute (see resolveStorePath)
@@ -287,6 +287,33 @@ function checkWritable(path: string): number {
     return fstatSync(fd).size;
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * A feedback file the user names is the task's to write, so it need not exist;
+ * but its folder must (nothing is made at the root of the filesystem for a typo),
+ * and what is there must be a regular file. Resolved.
+ */
+function checkFeedbackPath(given: string): string {
+  if (given === '') throw usageError('--feedback=PATH needs a path (--feedback alone makes a file in the store\'s folder)');
+  const path = resolve(given);
+  const refuse = (why: string) => new TwError(`cannot watch the feedback file ${path}: ${why}`, ExitCode.LaunchFailed);
+  const folder = statOrNull(dirname(path));
+  if (!folder) throw refuse(`its folder ${dirname(path)} does not exist`);
+  if (!folder.isDirectory()) throw refuse(`${dirname(path)} is not a directory`);
+  const file = statOrNull(path);
+  if (file?.isDirectory()) throw refuse('is a directory');
+  if (file && !file.isFile()) throw refuse(file.isFIFO() ? 'a FIFO, not a regular file' : 'not a regular file');
+  return path;
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw new TwError(`cannot watch the feedback file ${path}: ${errnoText(e)}`, ExitCode.LaunchFailed);
   }
 }
 
