@@ -53,7 +53,8 @@ describe('tw list', { concurrency: true }, () => {
     assert.equal(progress, '-');
     assert.equal(beat, '-', 'no feedback file, no heartbeat to show');
     const [json] = await s.json(['list']);
-    const usage = json as unknown as { cpuPercent: number | null; memoryBytes: number | null };
+    const usage = json as unknown as { cpuPercent: number | null; memoryBytes: number | null; lastHeartbeatAt: string | null };
+    assert.equal(usage.lastHeartbeatAt, null, 'no feedback file, no heartbeat in the JSON either');
     assert.ok(typeof usage.cpuPercent === 'number' && typeof usage.memoryBytes === 'number' && usage.memoryBytes > 0, JSON.stringify(usage));
     assert.equal(timeout, '1m00s');
     assert.equal(info, 'host=db1 k=v');

@@ -107,7 +107,8 @@ export function taskFromRow(v: Values): Task {
     reservedAt: r('reserved_at'),
     startedAt: r('started_at'),
     endedAt: r('ended_at'),
-    lastHeartbeatAt: r('heartbeat_at'),
+    // Only a feedback file beats; the column holds the timeout's start otherwise.
+    lastHeartbeatAt: r('feedback_path') === null ? null : r('heartbeat_at'),
     exitCode: r('exit_code'),
     signal: r('signal'),
     timeoutMs: r('timeout_ms'),

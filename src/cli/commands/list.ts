@@ -40,7 +40,7 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
   const rows = tasks.map((t) => {
     const use = t.state === 'running' && t.pid !== null ? usage.get(t.pid) : undefined;
     // Heartbeats come from a feedback file: without one there is none to show.
-    const beat = t.state === 'running' && t.feedbackPath && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash;
+    const beat = t.state === 'running' && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash;
     return [
       String(t.id),
       t.name,

@@ -45,7 +45,7 @@ export async function live(_opts: object, _args: string[], ctx: Context): Promis
         stateText(t, livenessOf(t, seen, now), waitingOf(t, seen)),
         bar(t),
         duration(durationMs(t, now)),
-        t.state === 'running' && t.feedbackPath && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash,
+        t.state === 'running' && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash,
         isTerminal(t.state) ? (t.exitCode !== null ? String(t.exitCode) : (t.signal ?? dash)) : dash,
       ];
       const head = ['ID', 'NAME', 'STATE', 'PROGRESS', 'DURATION', 'HEARTBEAT', 'EXIT'];

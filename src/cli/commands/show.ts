@@ -48,7 +48,7 @@ function block(task: Task, live: Liveness | null, waiting: WaitingFor | null, no
     ['exit', task.signal ? `signal ${task.signal}` : task.exitCode === null ? null : `code ${task.exitCode}`],
     ['attempt', task.maxAttempts > 1 ? `${task.attempt} of ${task.maxAttempts}` : null],
     ['timeout', task.timeoutMs === null ? null : duration(task.timeoutMs)],
-    ['heartbeat', task.feedbackPath && task.lastHeartbeatAt !== null ? `${when(task.lastHeartbeatAt)} (${duration(now - task.lastHeartbeatAt)} ago)` : null],
+    ['heartbeat', task.lastHeartbeatAt !== null ? `${when(task.lastHeartbeatAt)} (${duration(now - task.lastHeartbeatAt)} ago)` : null],
     ['progress', task.progress ? progressText(task.progress) : null],
     ['result', task.result],
     ['info', Object.keys(task.info).length ? infoText(task) : null],
