@@ -141,6 +141,17 @@ describe('tw feedback, tw parse, tw logs', { concurrency: true }, () => {
     assert.equal(r.stdout, 'done\n');
   });
 
+  test('tw logs of a log deleted under tw: exit 1 with one line, with and without -f', async (t) => {
+    const s = sandbox(t);
+    assert.equal((await s.run(['launch', '--', 'echo', 'done'])).code, 0);
+    rmSync((await s.task(1)).logPath!);
+    for (const args of [['logs', '1'], ['logs', '-f', '1']]) {
+      const r = await s.run(args, { timeoutMs: 5000 });
+      assert.equal(r.code, 1, `tw ${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^tw: the log of task 1, .*, is gone \(deleted\)\n$/);
+    }
+  });
+
   test('tw feedback reads a progress percent too', async (t) => {
     const s = sandbox(t);
     const id = await launchBg(s, ['--feedback', '--', NODE, fixture('steer-script.mjs'), 'fb:[progress]37%', 'wait:/nonexistent/never']);

@@ -51,7 +51,7 @@ const COMMANDS: CommandSpec<Load>[] = [
       { flags: '--after <ids>', description: 'wait until these tasks (41,42) have ended; run only if they all succeeded' },
       retries,
       retryDelay,
-      { flags: '--log-max <size>', description: 'cap the log (default 100M), keeping the newest output' },
+      { flags: '--log-max <size>', description: 'cap the log (default 100M; 0: no cap), keeping the newest output' },
       ping,
       onEnd,
       { flags: '--rerun-of <id>', description: 'internal: tw rerun', hidden: true },

@@ -78,6 +78,7 @@ export async function logs(opts: { follow?: boolean; tail?: string; attempt?: st
         // Ended, and the launcher has written the last of the output (it records where it ends), or is gone.
         if (isTerminal(now.state) && (now.logEnd !== null || !isAlive(now.launcher))) {
           drain(now, now.logEnd);
+          if (fd === null && now.logPath) throw new TwError(`the log of task ${id}, ${now.logPath}, is gone (deleted)`);
           return;
         }
         observe(depsOf(store, { ...ctx, warn }));
