@@ -28,10 +28,12 @@ test('bash completion: commands, flags, active ids for cancel, every id for desc
   const script = `
     source <(tw completion bash)
     t() { COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); COMPREPLY=(); _tw; echo "\${COMPREPLY[*]}"; }
-    t tw ca; t tw cancel ""; t tw describe ""; t tw launch --ti; t tw list --name ""; t tw completion ""`;
+    t tw ca; t tw cancel ""; t tw describe ""; t tw launch --ti; t tw list --name ""; t tw completion ""
+    t tw list --state w; t tw history --limit 5 p; t tw launch --max-running 2 --log-max 1M --af`;
   const r = bashWithTw(s, script);
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.stdout.trimEnd().split('\n'), ['cancel', String(running), `${running} 2`, '--timeout', 'backup etl', 'bash zsh fish']);
+  assert.deepEqual(r.stdout.trimEnd().split('\n'), ['cancel', String(running), `${running} 2`, '--timeout', 'backup etl', 'bash zsh fish', 'waiting', 'prune', '--after']);
+  for (const shell of ['zsh', 'fish']) assert.match(await s.ok(['completion', shell]), /waiting/, `${shell}: --state offers waiting`);
   await s.ok(['cancel', String(running)]);
   for (const shell of ['zsh', 'fish']) assert.match(await s.ok(['completion', shell]), /tw/);
   assert.equal((await s.run(['completion', 'tcsh'])).code, 2);

@@ -3,17 +3,23 @@
 // flags; task ids (active ones for cancel and logs, all for the rest) and
 // names come from `tw list --json` when completing.
 import { usageError } from '../../core/errors.js';
+import { STATES as ALL_STATES } from '../../core/task.js';
 import type { CommandSpec, OptionSpec } from '../argv.js';
 import { GLOBALS, ROOT, type Load } from '../commands-table.js';
 import type { Context } from '../context.js';
 
 const ACTIVE_IDS = ['cancel', 'logs'];
 const ANY_IDS = ['describe', 'feedback', 'message'];
-const STATES = 'reserved running succeeded failed timed_out cancelled lost';
+const STATES = ALL_STATES.join(' ');
 
 const longFlags = (options: OptionSpec[] = []): string[] =>
   options.filter((o) => !o.hidden).map((o) => /--[\w-]+/.exec(o.flags)![0]);
 const commands = (): CommandSpec<Load>[] => ROOT.subcommands ?? [];
+/** Every flag that takes the next word as its value (`--limit 5`; not `--feedback[=PATH]`), as one bash pattern. */
+const valueFlags = (): string => {
+  const all = [...GLOBALS, ...commands().flatMap((c) => [...(c.options ?? []), ...(c.subcommands ?? []).flatMap((s) => s.options ?? [])])];
+  return [...new Set(all.filter((o) => o.flags.includes('<')).map((o) => longFlags([{ ...o, hidden: false }])[0]!.slice(2)))].sort().join('|');
+};
 
 export async function completion(_opts: object, [shell]: string[], ctx: Context): Promise<void> {
   const scripts: Record<string, () => string> = { bash, zsh: () => `(( $+functions[compdef] )) || { autoload -U +X compinit && compinit }\nautoload -U +X bashcompinit && bashcompinit\n${bash()}`, fish };
@@ -40,7 +46,7 @@ _tw() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
     [[ $w == -- ]] && return 0
-    [[ $w == -* || \${COMP_WORDS[i-1]} == --@(db|name|state|timeout|grace|info|log|type|stacktrace|limit|since|older-than|keep|tail|id) ]] && continue
+    [[ $w == -* || \${COMP_WORDS[i-1]} == --@(${valueFlags()}) ]] && continue
     if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub ]]; then sub=$w; fi
   done
   case "$prev" in
