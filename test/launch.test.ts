@@ -231,6 +231,7 @@ describe('tw launch', { concurrency: 4 }, () => {
 
   test('--feedback PATH: that file is watched; a percent progress', async (t) => {
     const s = sandbox(t);
+    mkdirSync(join(s.dir, 'mine')); // its folder must exist: tw makes none at a path the user named
     const path = join(s.dir, 'mine', 'feedback.txt');
     const r = await s.run(['launch', `--feedback=${path}`, '--', NODE, fixture('feedback-loop.mjs'), '0', '0', '[progress]37%', '[phase]load']);
     assert.equal(r.code, 0, r.stderr);

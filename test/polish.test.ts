@@ -63,7 +63,7 @@ describe('input as a person types it', { concurrency: true }, () => {
     const s = sandbox(t);
     const help = await s.run(['help', 'nosuch']);
     assert.equal(help.code, 2);
-    assert.match(help.stderr, /no command 'nosuch'/);
+    assert.match(help.stderr, /unknown command 'nosuch'/);
     const prune = await s.run(['history', 'prune', '--id', '3']);
     assert.equal(prune.code, 2);
     assert.doesNotMatch(prune.stderr, /did you mean/);

@@ -284,7 +284,7 @@ describe('torture', () => {
     assert.deepEqual(await s.json(['list', '--all']), [], 'nothing reserved');
   });
 
-  describe('a --feedback path that cannot be read as a file: the child still runs, the launch exits as it did, its end is recorded', { concurrency: true }, () => {
+  describe('a --feedback path that cannot be a feedback file is refused: exit 125 with one line, nothing runs or is recorded', { concurrency: true }, () => {
     for (const [what, make] of BAD_FEEDBACK_PATHS) {
       test(what, async (t) => {
         const s = sandbox(t);

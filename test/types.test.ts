@@ -251,7 +251,7 @@ describe('types, retries, show, result, delete, rerun', { concurrency: true }, (
     mkdirSync(cwd);
     const script = `printf '[st\\033[1mep]va\\033[31ml\\n' > "${fb}"; while [ ! -e "$0" ]; do sleep 0.02; done`;
     const out = await s.ok(
-      ['launch', '--detach', '--name', 'evil\x1b[31mname', '--info', 'k=v\x1b[1m', `--feedback=${fb}`, '--', 'sh', '-c', script, `${gate}\x1b[2J`],
+      ['launch', '--detach', '--name', 'evil\x1b[31mname\nx', '--info', 'k=v\x1b[1m', `--feedback=${fb}`, '--', 'sh', '-c', script, `${gate}\x1b[2J`],
       { cwd },
     );
     const id = Number(out.trim());
@@ -264,7 +264,7 @@ describe('types, retries, show, result, delete, rerun', { concurrency: true }, (
     assert.ok(!shown.stdoutBytes.includes(0x1b), `raw ESC in ${JSON.stringify(shown.stdout)}`);
     assert.ok(!shown.stderr.includes('\x1b'), `raw ESC on stderr: ${JSON.stringify(shown.stderr)}`);
     assert.match(shown.stdout, new RegExp(`^Task ${id}\n`));
-    assert.match(shown.stdout, /\n {2}name: +evil\\e\[31mname\n/);
+    assert.match(shown.stdout, /\n {2}name: +evil\\e\[31mname\\nx\n/, 'a newline in a name is shown \\n, on its line');
     assert.match(shown.stdout, /\n {2}info: +k=v\\e\[1m\n/);
     assert.match(shown.stdout, /\n {2}result: +res\\e\[32mult\n/);
     assert.match(shown.stdout, /\n {2}command: +sh -c .*\\e\[2J/);
@@ -279,7 +279,7 @@ describe('types, retries, show, result, delete, rerun', { concurrency: true }, (
     const [viaShow] = await s.json<Record<string, unknown>[]>(['show', String(id)]);
     const [viaDescribe] = await s.json<Record<string, unknown>[]>(['describe', String(id)]);
     assert.deepEqual(timeless(viaShow!), timeless(viaDescribe!));
-    assert.equal(viaShow!.name, 'evil\x1b[31mname', 'JSON holds the name as it is');
+    assert.equal(viaShow!.name, 'evil\x1b[31mname\nx', 'JSON holds the name as it is');
 
     // Ended, with no result: ended and exit shown, result left out.
     writeFileSync(escGate, '');

@@ -125,7 +125,7 @@ function lookup<R>(root: CommandSpec<R>, words: string[]): CommandSpec<R>[] {
     const sub = here.subcommands?.find((c) => c.name === word);
     if (!sub) {
       const names = (here.subcommands ?? []).map((c) => c.name);
-      throw new ArgvError(`no command '${[...path.slice(1).map((c) => c.name), word].join(' ')}'${suggest(word, names)} (see tw --help)`, path.map((c) => c.name));
+      throw new ArgvError(`unknown command '${[...path.slice(1).map((c) => c.name), word].join(' ')}'${suggest(word, names)} (see tw --help)`, path.map((c) => c.name));
     }
     path.push(sub);
   }

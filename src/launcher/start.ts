@@ -65,11 +65,11 @@ export function findCommand(command: string, path: string | undefined, cwd: stri
       continue;
     }
     try {
-      if (!isFile) throw new Error('is a folder');
+      if (!isFile) throw new Error('is a directory');
       accessSync(file, constants.X_OK);
       return null;
     } catch {
-      denied ??= isFile ? 'permission denied' : 'is a folder';
+      denied ??= isFile ? 'permission denied' : 'is a directory';
     }
   }
   return denied ? { exitCode: ExitCode.NotExecutable, why: denied } : { exitCode: ExitCode.NotFound, why: 'command not found' };

@@ -60,7 +60,8 @@ function block(task: Task, live: Liveness | null, waiting: WaitingFor | null, no
   const lines = [`Task ${task.id}`];
   for (const [key, value] of present) {
     const label = `  ${`${key}:`.padEnd(width)}  `;
-    const [first = '', ...rest] = visibleLines(value);
+    // A result may run over lines, shown as lines; in any other field a newline is shown \n, as every view shows it.
+    const [first = '', ...rest] = key === 'result' ? visibleLines(value) : [visible(value)];
     lines.push(`${label}${key === 'state' ? paintState(first, colour) : first}`, ...rest.map((l) => `${' '.repeat(label.length)}${l}`));
     // The feedback values, one key a line, under the file they came from.
     if (key === 'feedback') for (const [k, v] of Object.entries(task.feedback ?? {})) lines.push(`${' '.repeat(label.length + 2)}${visible(k)}: ${visible(v)}`);
