@@ -9,6 +9,25 @@ import { oneLineError, requireBuild, sandbox, until } from './helpers.js';
 before(requireBuild);
 
 describe('input as a person types it', { concurrency: true }, () => {
+  test('empty results: a short line for a person on stderr, nothing on stdout; [] with --json', async (t) => {
+    const s = sandbox(t);
+    const cases: [string[], string][] = [
+      [['list'], 'no active tasks (tw list --all shows every task)'],
+      [['list', '--all'], 'no tasks'],
+      [['history'], 'no history'],
+      [['stats'], 'no history'],
+      [['describe'], 'no tasks'],
+    ];
+    for (const [args, note] of cases) {
+      const r = await s.run(args);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, '', `${note}\n`], `tw ${args.join(' ')}`);
+      const json = await s.run([...args, '--json']);
+      assert.deepEqual([json.code, json.stdout, json.stderr], [0, '[]\n', ''], `tw ${args.join(' ')} --json`);
+    }
+    await s.ok(['launch', '--', 'true']);
+    assert.deepEqual((await s.run(['describe', '--nc'])).stderr, 'every task succeeded\n');
+  });
+
   test('--feedback takes a value only with "=": tw launch --feedback echo hi runs echo hi', async (t) => {
     const s = sandbox(t);
     const r = await s.run(['launch', '--feedback', 'echo', 'hi']);

@@ -43,7 +43,7 @@ function render(store: Store, ids: number[], opts: Options, ctx: Context): void 
     return;
   }
   if (shown.length === 0 && !opts.json) {
-    if (ctx.stdout.isTTY) ctx.stderr.write(opts.nc ? 'every task succeeded\n' : 'no tasks\n');
+    ctx.stderr.write(opts.nc ? 'every task succeeded\n' : 'no tasks\n');
     return;
   }
   const lines = summaryLines(shown, colourOn(ctx.stdout, ctx.env));

@@ -34,7 +34,7 @@ export async function history(opts: ListOptions, _args: string[], ctx: Context):
     return;
   }
   if (tasks.length === 0) {
-    if (ctx.stdout.isTTY) ctx.stderr.write('no history\n');
+    ctx.stderr.write('no history\n');
     return;
   }
   const colour = colourOn(ctx.stdout, ctx.env);

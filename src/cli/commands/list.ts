@@ -32,7 +32,7 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
     return;
   }
   if (tasks.length === 0) {
-    if (ctx.stdout.isTTY) ctx.stderr.write(opts.all || states.length ? 'no tasks\n' : 'no active tasks (tw list --all shows every task)\n');
+    ctx.stderr.write(opts.all || states.length ? 'no tasks\n' : 'no active tasks (tw list --all shows every task)\n');
     return;
   }
   const usage = usageOf();

@@ -47,7 +47,7 @@ export async function stats(opts: { name?: string; since?: string; json?: boolea
     return;
   }
   if (rows.length === 0) {
-    if (ctx.stdout.isTTY) ctx.stderr.write('no history\n');
+    ctx.stderr.write('no history\n');
     return;
   }
   const table = rows.map((r) => [
