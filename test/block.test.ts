@@ -154,6 +154,11 @@ describe('tw describe --block', { concurrency: true }, () => {
     writeFileSync(`${go}17`, '');
     const failing = await pane.screen(/job17\s.*failed[^]*\.\.\. and \d+ more \(\d+ active\)/, 'the failure in sight while 39 run');
     assert.ok(failing.trimEnd().split('\n').length <= 20, failing);
+    // Made smaller (SIGWINCH): redrawn to fit at once, the failure still first.
+    pane.resize(60, 12);
+    // (tmux cuts what does not fit: the last line, '... and N more', is seen only in a frame made for 12 rows.)
+    const small = await pane.screen(/job17\s.*failed[^]*\.\.\. and \d+ more/, 'the view redrawn for 60x12');
+    assert.match(small.split('\n')[0]!, /job17\s.*failed/, small);
     writeFileSync(go, '');
     const final = await pane.screen(/EXIT=\d+/, 'the blocker to exit', 20_000);
     assert.match(final, /EXIT=1\b/);

@@ -28,6 +28,14 @@ describe('input as a person types it', { concurrency: true }, () => {
     assert.deepEqual((await s.run(['describe', '--nc'])).stderr, 'every task succeeded\n');
   });
 
+  test('stats --json: a death by a signal is the last failure with its signal', async (t) => {
+    const s = sandbox(t);
+    assert.equal((await s.run(['launch', '--name', 'sig', '--', 'sh', '-c', 'kill -USR1 $$'])).code, 128 + 10);
+    const [stat] = await s.json<{ failed: number; lastFailure: { state: string; exitCode: number | null; signal: string | null } }[]>(['stats']);
+    assert.equal(stat!.failed, 1);
+    assert.deepEqual([stat!.lastFailure.state, stat!.lastFailure.exitCode, stat!.lastFailure.signal], ['failed', null, 'SIGUSR1']);
+  });
+
   test('--feedback takes a value only with "=": tw launch --feedback echo hi runs echo hi', async (t) => {
     const s = sandbox(t);
     const r = await s.run(['launch', '--feedback', 'echo', 'hi']);

@@ -148,6 +148,11 @@ export class Tmux {
     return this.tmux(['display-message', '-p', '-t', this.session, '#{cursor_flag}']).trim() === '1';
   }
 
+  /** Resizes the terminal: what runs in it gets SIGWINCH. */
+  resize(columns: number, rows: number): void {
+    this.tmux(['resize-window', '-t', this.session, '-x', String(columns), '-y', String(rows)]);
+  }
+
   keys(...keys: string[]): void {
     this.tmux(['send-keys', '-t', this.session, ...keys]);
   }
