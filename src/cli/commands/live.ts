@@ -1,6 +1,7 @@
 // `tw live`: a live `tw list` on a terminal, as top is: redrawn on every
 // change of the store and every second, on the terminal's alternate screen,
-// with progress bars, heartbeat ages and the latest ends. `q` or Ctrl-C
+// with progress bars, heartbeat ages, waiting tasks with their place, and
+// the latest ends. `q` or Ctrl-C
 // quits and leaves the terminal as it was.
 import { usageError } from '../../core/errors.js';
 import { ACTIVE_STATES, durationMs, isTerminal, percentOf, type Task } from '../../core/task.js';
@@ -39,23 +40,25 @@ export async function live(_opts: object, _args: string[], ctx: Context): Promis
       const ended = store.history({ limit: RECENT });
       const columns = ctx.stdout.columns || 80;
       const rows = Math.max(5, (ctx.stdout.rows || 24) - 1);
-      const row = (t: Task) => [
+      // Two tables, each with the columns that say something of its tasks: the active ones' heartbeats, the ended ones' exits.
+      const activeRow = (t: Task) => [
         String(t.id),
         t.name,
         stateText(t, livenessOf(t, seen, now), waitingOf(t, seen)),
         bar(t),
-        duration(durationMs(t, now)),
         t.state === 'running' && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash,
-        isTerminal(t.state) ? (t.exitCode !== null ? String(t.exitCode) : (t.signal ?? dash)) : dash,
+        duration(durationMs(t, now)),
       ];
-      const head = ['ID', 'NAME', 'STATE', 'PROGRESS', 'DURATION', 'HEARTBEAT', 'EXIT'];
-      const fit = { columns, drop: ['HEARTBEAT', 'EXIT', 'DURATION'], shorten: { column: 'NAME', cells: 24 } };
-      const shownActive = active.slice(0, Math.max(1, rows - 4 - Math.min(RECENT, ended.length)));
+      const endedRow = (t: Task) => [String(t.id), t.name, stateText(t, null), duration(durationMs(t, now)), t.exitCode !== null ? String(t.exitCode) : (t.signal ?? dash)];
+      const shorten = { column: 'NAME', cells: 20 };
+      const shownActive = active.slice(0, Math.max(1, rows - 5 - Math.min(RECENT, ended.length)));
       const lines = [
         `tw live: ${active.length} active${shownActive.length < active.length ? ` (${shownActive.length} shown)` : ''}; q quits`,
-        ...(active.length ? renderTable(head, shownActive.map(row), { column: 2, colour }, fit).trimEnd().split('\n') : ['no active tasks']),
+        ...(active.length
+          ? table(['ID', 'NAME', 'STATE', 'PROGRESS', 'HEARTBEAT', 'DURATION'], shownActive.map(activeRow), { columns, drop: ['DURATION', 'HEARTBEAT', 'PROGRESS'], shorten }, colour)
+          : ['no active tasks']),
         '',
-        ...(ended.length ? ['recent ends:', ...renderTable(head, ended.map(row), { column: 2, colour }, fit).trimEnd().split('\n').slice(1)] : []),
+        ...(ended.length ? ['recent ends:', ...table(['ID', 'NAME', 'STATE', 'DURATION', 'EXIT'], ended.map(endedRow), { columns, drop: ['DURATION'], shorten }, colour)] : []),
       ].slice(0, rows);
       ctx.stdout.write(`\x1b[H\x1b[J${lines.join('\n')}`);
       if (redraw.signal.aborted) redraw = new AbortController();
@@ -70,6 +73,9 @@ export async function live(_opts: object, _args: string[], ctx: Context): Promis
     process.off('SIGWINCH', onResize);
   }
 }
+
+const table = (head: string[], rows: string[][], fit: Parameters<typeof renderTable>[3], colour: boolean): string[] =>
+  renderTable(head, rows, { column: 2, colour }, fit).trimEnd().split('\n');
 
 /** A progress bar with its percent, or a dash. */
 function bar(t: Task): string {
