@@ -348,19 +348,31 @@ export async function refused(s: Sandbox, args: string[], code: number, pattern:
   if (!pattern.test(r.stderr)) throw new Error(`tw ${args.join(' ')}: ${JSON.stringify(r.stderr)} does not match ${pattern}`);
 }
 
-/** A server that records every request: method, path, query and body. */
-export async function pingServer(t: { after(fn: () => void): void }): Promise<{ url: string; hits: { method: string; path: string; rid: string | null; body: string }[] }> {
-  const hits: { method: string; path: string; rid: string | null; body: string }[] = [];
+export interface PingHit {
+  method: string;
+  path: string;
+  rid: string | null;
+  body: string;
+  /** The client's port: the same for requests over one connection. */
+  port: number | undefined;
+}
+
+/** A server that records every request: method, path, query, body and connection. */
+export async function pingServer(t: { after(fn: () => void): void }): Promise<{ url: string; hits: PingHit[] }> {
+  const hits: PingHit[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       const u = new URL(req.url ?? '/', 'http://x');
-      hits.push({ method: req.method ?? '', path: u.pathname, rid: u.searchParams.get('rid'), body });
+      hits.push({ method: req.method ?? '', path: u.pathname, rid: u.searchParams.get('rid'), body, port: req.socket.remotePort });
       res.end('OK');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => server.close());
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/check`, hits };
 }

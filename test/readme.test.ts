@@ -106,12 +106,16 @@ describe('the README, as written', { concurrency: true }, () => {
       let line = raw;
       for (const [from, to] of standIns(world.box, url)) line = line.split(from).join(to);
       if (!line.trim() || line.trim().startsWith('#')) return;
-      // `-f` follows until Ctrl-C: given one after a moment, it must end with 0.
-      if (/^tw events -f /.test(line)) line = `timeout --preserve-status -s INT 2 ${line}`;
+      // `-f` follows until Ctrl-C: given one once it has printed, it must end with 0.
+      if (/^tw events -f /.test(line)) {
+        const command = line.replace(/\s+#.*$/, '');
+        line = `${command} > "$FOLLOWED" & follow=$!; for i in $(seq 400); do [ -s "$FOLLOWED" ] && break; sleep 0.05; done; kill -INT $follow; wait $follow`;
+      }
       script += `${line}\necho "${i} $?" >&3\n`;
     });
     const status = join(world.box, 'status');
-    const r = await bash(script, world.work, { ...world.env, STATUS: status, TW_TASK_ID: '42' }, 180_000);
+    const followed = join(world.box, 'followed');
+    const r = await bash(script, world.work, { ...world.env, STATUS: status, FOLLOWED: followed, TW_TASK_ID: '42' }, 180_000);
     assert.equal(r.code, 0, `the block ran to its end: ${r.stderr}`);
     const codes = new Map(readFileSync(status, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number]));
     const commands = lines.map((l, i) => [l.trim(), i] as const).filter(([l]) => l && !l.startsWith('#'));
@@ -122,6 +126,7 @@ describe('the README, as written', { concurrency: true }, () => {
     assert.equal(codes.size, commands.length, 'every line ran');
     // And did what its comment says.
     assert.match(r.stdout, /all succeeded/, 'describe --block 42 43 && echo all succeeded');
+    for (const l of readFileSync(followed, 'utf8').trim().split('\n')) assert.equal(typeof (JSON.parse(l) as { seq: number }).seq, 'number', 'events -f --json: a JSON object a line');
     assert.ok(existsSync(join(world.box, 'prom', 'tw.prom')), 'metrics --out wrote its file');
     assert.match(readFileSync(join(world.box, 'notified'), 'utf8'), /^tw: \d+ succeeded$/m, 'on-end ran notify-send with TW_TASK_ID and TW_STATE');
     assert.deepEqual(hits.map((h) => h.path), ['/check/start', '/check/0'], 'the ping: start, then exit code 0');

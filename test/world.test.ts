@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pingServer, requireBuild, sandbox, until, type Sandbox } from './helpers.js';
 import { launchBg, peek, waitEnded, waitRunning } from './steer-helpers.js';
@@ -127,6 +127,7 @@ describe('events, metrics, pings', { concurrency: true }, () => {
     assert.equal(r.code, 3, r.stderr);
     assert.deepEqual(hits.map((h) => h.path), ['/check/start', '/check/3']);
     assert.ok(hits[0]!.rid && hits[0]!.rid === hits[1]!.rid, JSON.stringify(hits));
+    assert.equal(hits[0]!.port, hits[1]!.port, 'start and end over one kept-alive connection');
     assert.equal(hits[1]!.method, 'POST');
     assert.match(hits[1]!.body, /out-line\n$/);
     hits.length = 0;

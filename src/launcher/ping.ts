@@ -23,37 +23,57 @@ export function newRunId(): string {
   }
 }
 
-/** Sends one ping: `path` is 'start' or the exit code; resolves to null, or why it failed (the URL's password not shown). */
-export async function ping(url: string, path: string, rid: string, body: Buffer | null = null): Promise<string | null> {
-  let target: URL;
-  try {
-    target = new URL(`${url.replace(/\/+$/, '')}/${path}`);
-    target.searchParams.set('rid', rid);
-  } catch {
-    return `not a URL: ${redactUrl(url)}`;
-  }
-  let why = '';
-  for (let i = 0; i < TRIES; i++) {
-    why = await once(target, body);
-    if (why === '') return null;
-    if (i < TRIES - 1) await new Promise((r) => setTimeout(r, PAUSE_MS[i]));
-  }
-  return `${path} to ${redactUrl(url)}: ${why} (${TRIES} tries)`;
-}
+/**
+ * One run's pings: `send('start')`, then `send(EXITCODE, body)`, then `close()`.
+ * Both go over one kept-alive connection, so the end ping does not pay again
+ * for a TCP (and TLS) handshake the start ping made.
+ */
+export class Pinger {
+  readonly rid = newRunId();
+  private agent: import('node:http').Agent | null = null;
 
-async function once(target: URL, body: Buffer | null): Promise<string> {
-  const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
-  return new Promise((resolve) => {
-    const req = request(target, { method: body ? 'POST' : 'GET', headers: body ? { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length } : {} }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode !== undefined && res.statusCode < 300 ? '' : `HTTP ${res.statusCode}`));
-      res.on('error', (e) => resolve(e.message));
-      res.on('close', () => resolve(res.complete ? '' : 'the answer was cut off'));
+  constructor(private readonly url: string) {}
+
+  /** Sends one ping: `path` is 'start' or the exit code; resolves to null, or why it failed (the URL's password not shown). */
+  async send(path: string, body: Buffer | null = null): Promise<string | null> {
+    let target: URL;
+    try {
+      target = new URL(`${this.url.replace(/\/+$/, '')}/${path}`);
+      target.searchParams.set('rid', this.rid);
+    } catch {
+      return `not a URL: ${redactUrl(this.url)}`;
+    }
+    let why = '';
+    for (let i = 0; i < TRIES; i++) {
+      why = await this.once(target, body);
+      if (why === '') return null;
+      if (i < TRIES - 1) await new Promise((r) => setTimeout(r, PAUSE_MS[i]));
+    }
+    return `${path} to ${redactUrl(this.url)}: ${why} (${TRIES} tries)`;
+  }
+
+  /** Lets the kept connection go, so that nothing holds the launcher's loop. */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = null;
+  }
+
+  private async once(target: URL, body: Buffer | null): Promise<string> {
+    const { request, Agent } = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
+    this.agent ??= new Agent({ keepAlive: true, maxSockets: 1 });
+    return new Promise((resolve) => {
+      const headers = body ? { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length } : {};
+      const req = request(target, { method: body ? 'POST' : 'GET', headers, agent: this.agent! }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode !== undefined && res.statusCode < 300 ? '' : `HTTP ${res.statusCode}`));
+        res.on('error', (e) => resolve(e.message));
+        res.on('close', () => resolve(res.complete ? '' : 'the answer was cut off'));
+      });
+      // A hard deadline for the whole try: a server that trickles bytes never resets it.
+      const deadline = setTimeout(() => req.destroy(new Error(`no answer in ${TRY_TIMEOUT_MS / 1000}s`)), TRY_TIMEOUT_MS);
+      req.on('close', () => clearTimeout(deadline));
+      req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+      req.end(body ?? undefined);
     });
-    // A hard deadline for the whole try: a server that trickles bytes never resets it.
-    const deadline = setTimeout(() => req.destroy(new Error(`no answer in ${TRY_TIMEOUT_MS / 1000}s`)), TRY_TIMEOUT_MS);
-    req.on('close', () => clearTimeout(deadline));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-    req.end(body ?? undefined);
-  });
+  }
 }

@@ -10,7 +10,7 @@ import type { Deps } from '../tasks/deps.js';
 import { failToStart, noteError } from '../tasks/finish.js';
 import { observe } from '../tasks/observe.js';
 import { waitingFor, waitText } from '../tasks/queue.js';
-import { newRunId, ping } from './ping.js';
+import { Pinger } from './ping.js';
 import { signalNumber } from './proc.js';
 import { abandon, startChild, supervise, type ChildSpec, type Starting } from './supervise.js';
 
@@ -86,11 +86,11 @@ async function attempts(deps: Deps, task: LaunchedTask, starting: Starting, sign
     // Ended unrun: cancelled while it waited, a task it runs after failed; after a retry, as the last attempt did.
     if (running === null) return last ?? ExitCode.LaunchFailed;
     // Pinged without delaying the child: the start goes out while it runs, the end once it is recorded.
-    const rid = running.pingUrl ? newRunId() : '';
-    const pinged = running.pingUrl ? ping(running.pingUrl, 'start', rid) : null;
+    const pinger = running.pingUrl ? new Pinger(running.pingUrl) : null;
+    const pinged = pinger?.send('start') ?? null;
     last = await supervise(deps, running, starting, { tee: opts.tee, early: signals.first });
     handOn(deps);
-    if (running.pingUrl) await pingEnd(deps, running, rid, last, pinged);
+    if (pinger) await pingEnd(deps, running, pinger, last, pinged);
     const now = deps.store.get(task.id);
     if (now?.state !== 'waiting' || !now.queue.retryAt) return last;
     // A failed attempt with runs left: the next one at its time, in line like any task.
@@ -102,12 +102,13 @@ async function attempts(deps: Deps, task: LaunchedTask, starting: Starting, sign
 }
 
 /** The end ping, with the attempt's last output as its body; a ping that failed is an error message on the task. */
-async function pingEnd(deps: Deps, task: LaunchedTask & { pingUrl: string | null }, rid: string, code: number, started: Promise<string | null> | null): Promise<void> {
+async function pingEnd(deps: Deps, task: LaunchedTask, pinger: Pinger, code: number, started: Promise<string | null> | null): Promise<void> {
   const startFailed = await started;
   if (startFailed) noteError(deps, task.id, `ping failed: ${startFailed}`);
   const attempt = deps.store.attempts(task.id).at(-1);
   const body = attempt ? tailOf(task.logPath, attempt.logStart, attempt.logEnd) : Buffer.alloc(0);
-  const endFailed = await ping(task.pingUrl!, String(code), rid, body);
+  const endFailed = await pinger.send(String(code), body);
+  pinger.close();
   if (endFailed) noteError(deps, task.id, `ping failed: ${endFailed}`);
 }
 

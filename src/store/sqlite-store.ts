@@ -3,16 +3,14 @@
 // update and a task ends exactly once.
 import type Database from 'better-sqlite3';
 import { storeError } from '../core/errors.js';
-import { TERMINAL_STATES, isTerminal, sameProcess, type LaunchedTask, type Message, type MessageType, type ProcessRef, type State, type Task, type TaskEvent, type TaskType, type TerminalState } from '../core/task.js';
+import { isTerminal, sameProcess, type LaunchedTask, type Message, type ProcessRef, type State, type Task, type TaskEvent, type TaskType } from '../core/task.js';
 import { defaultFeedbackPath, defaultLogPath, timesPath } from './location.js';
 import { pragmaValue, statementsOf, type Sql } from './statements.js';
-import { eventFromRow, messageFromRow, TASK_COLUMNS, taskFromRow, typeFromRow, typeToRow, WAITER_COLUMNS, waiterFromRow, type EventRow, type MessageRow, type TypeRow, type Values } from './rows.js';
+import { ACTIVE, feedOf, metricsOf, statsOf } from './reports.js';
+import { lineupOf, waitsOn } from './lineup.js';
+import { eventFromRow, messageFromRow, TASK_COLUMNS, taskFromRow, typeFromRow, typeToRow, type EventRow, type MessageRow, type TypeRow, type Values } from './rows.js';
 import type { Admissions, Attempt, ClaimResult, End, EndResult, FeedEntry, FeedFilter, Heartbeat, Metrics, Retry, LaunchPlan, Lineup, NameStats, NewMessage, NewTask, Placement, PruneResult, PruneRule, ReserveResult, Store, TaskFilter } from './store.js';
 
-const ACTIVE = `('reserved', 'waiting', 'running')`;
-/** A name's slots are taken by its running tasks and by those admitted but not started yet. */
-// Written so that the (name, state) index finds the few active rows: an OR over the state alone made SQLite read every row of the name (245 ms with a million ended ones).
-const OCCUPYING = `name = ? AND state IN ('running', 'reserved', 'waiting') AND (state = 'running' OR admitted_at IS NOT NULL)`;
 const PRUNE_BATCH = 2000;
 
 export class SqliteStore implements Store {
@@ -104,51 +102,8 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** The first of `after` that is `id` or waits (through others) after it: running after it would wait forever. */
-  private waitsOn(after: number[], id: number): number | null {
-    const seen = new Set<number>();
-    for (const first of after) {
-      const stack = [first];
-      while (stack.length) {
-        const dep = stack.pop()!;
-        if (dep === id) return first;
-        if (seen.has(dep)) continue;
-        seen.add(dep);
-        const text = this.sql(`SELECT after_ids FROM tasks WHERE id = ? AND state = 'waiting'`).pluck().get(dep) as string | null | undefined;
-        if (text) stack.push(...(JSON.parse(text) as number[]));
-      }
-    }
-    return null;
-  }
-
   private placementOf(name: string, plan: LaunchPlan | undefined): Placement {
-    return plan?.queue ? plan.queue.decide(name, this.lineupOf(name, plan.queue.after)) : { go: 'start' };
-  }
-
-  /** The whole lineup (names null), or only one name's counts and the given tasks' states (a new launch's placement). */
-  private lineupOf(name: string | null, after: number[], now = Date.now()): Lineup {
-    const waiting =
-      name === null
-        ? (this.sql(`SELECT ${WAITER_COLUMNS} FROM tasks INDEXED BY tasks_waiting WHERE state = 'waiting' ORDER BY waiting_since, id`).raw().all() as Values[]).map(waiterFromRow)
-        : [];
-    const inLine = new Map<string, number>();
-    if (name === null) {
-      for (const t of waiting) if (!t.queue.admitted && !(t.queue.retryAt !== null && t.queue.retryAt > now)) inLine.set(t.name, (inLine.get(t.name) ?? 0) + 1);
-    } else {
-      // A retry that is not yet due is not in line.
-      const count = `SELECT count(*) FROM tasks WHERE name = ? AND state = 'waiting' AND admitted_at IS NULL AND (retry_at IS NULL OR retry_at <= ?)`;
-      inLine.set(name, this.sql(count).pluck().get(name, now) as number);
-    }
-    const occupying = new Map<string, number>();
-    for (const n of name === null ? new Set(waiting.map((t) => t.name)) : [name]) {
-      occupying.set(n, this.sql(`SELECT count(*) FROM tasks WHERE ${OCCUPYING}`).pluck().get(n) as number);
-    }
-    const states = new Map<number, State>();
-    for (const id of new Set([...after, ...waiting.flatMap((t) => t.queue.after)])) {
-      const state = this.sql('SELECT state FROM tasks WHERE id = ?').pluck().get(id) as State | undefined;
-      if (state) states.set(id, state);
-    }
-    return { waiting, inLine, occupying, after: states };
+    return plan?.queue ? plan.queue.decide(name, lineupOf(this.sql, name, plan.queue.after)) : { go: 'start' };
   }
 
   private start(id: number, from: State, child: ProcessRef, at: number): void {
@@ -193,7 +148,7 @@ export class SqliteStore implements Store {
       if (!task || task.state !== 'reserved' || task.command || (held && !sameProcess(held, plan.launcher) && !(heldBy && sameProcess(held, heldBy)))) {
         return { ok: false as const, task };
       }
-      const cycle = plan.queue && this.waitsOn(plan.queue.after, id);
+      const cycle = plan.queue && waitsOn(this.sql, plan.queue.after, id);
       if (cycle) return { ok: false as const, placement: { go: 'refuse' as const, why: 'cycle' as const, id: cycle } };
       const placement = this.placementOf(task.name, plan);
       if (placement.go === 'refuse') return { ok: false as const, placement };
@@ -214,11 +169,11 @@ export class SqliteStore implements Store {
 
   admit(starter: ProcessRef, at: number, decide: (lineup: Lineup) => Admissions): { admitted: LaunchedTask[]; lineup: Lineup | null } {
     // Decided on a read first: most calls (any tw list while tasks wait) find nothing to do and take no write lock.
-    const seen = this.snapshot(() => this.lineupOf(null, []));
+    const seen = this.snapshot(() => lineupOf(this.sql, null, []));
     const first = decide(seen);
     if (first.admit.length === 0 && first.end.length === 0) return { admitted: [], lineup: seen };
     return this.write(() => {
-      const verdict = decide(this.lineupOf(null, []));
+      const verdict = decide(lineupOf(this.sql, null, []));
       const admitted: LaunchedTask[] = [];
       for (const id of verdict.admit) {
         const changed = this.sql(
@@ -260,7 +215,7 @@ export class SqliteStore implements Store {
   }
 
   lineup(): Lineup {
-    return this.snapshot(() => this.lineupOf(null, []));
+    return this.snapshot(() => lineupOf(this.sql, null, []));
   }
 
   startEnv(id: number): NodeJS.ProcessEnv | null {
@@ -463,90 +418,15 @@ export class SqliteStore implements Store {
   }
 
   stats(name: string | undefined, endedSince: number | undefined): NameStats[] {
-    // Each query is answered by the (name, ended_at, started_at, state) index alone, without
-    // the rows; it is named, since the planner may take (name, state) and read every row.
-    const from = 'FROM tasks INDEXED BY tasks_name_stats WHERE ended_at IS NOT NULL AND name = ?';
-    const since = endedSince === undefined ? '' : ' AND ended_at >= ?';
-    const extra = endedSince === undefined ? [] : [endedSince];
-    const names =
-      name !== undefined
-        ? [name]
-        : (this.sql(`SELECT DISTINCT name FROM tasks INDEXED BY tasks_name_stats WHERE ended_at IS NOT NULL${since}`).pluck().all(...extra) as string[]);
-    // Without --since, the (name, state) index counts each state by itself, in order, without a sort.
-    const terminal = TERMINAL_STATES.map((t) => `'${t}'`).join(', ');
-    const counts = this.sql(
-      endedSince === undefined
-        ? `SELECT state, count(*) FROM tasks INDEXED BY tasks_name_state WHERE name = ? AND state IN (${terminal}) GROUP BY state`
-        : `SELECT state, count(*) ${from}${since} GROUP BY state`,
-    ).raw();
-    const durations = this.sql(`SELECT ended_at - started_at ${from}${since} AND started_at IS NOT NULL`).pluck();
-    const failure = this.sql(`SELECT id, state, max(ended_at) ${from}${since} AND state != 'succeeded'`).raw();
-    const out: NameStats[] = [];
-    for (const n of names) {
-      const byState = Object.fromEntries(TERMINAL_STATES.map((t) => [t, 0])) as Record<TerminalState, number>;
-      let runs = 0;
-      for (const [state, count] of counts.all(n, ...extra) as [TerminalState, number][]) {
-        byState[state] = count;
-        runs += count;
-      }
-      if (!runs) continue;
-      // A typed array sorts numbers natively, many times faster than an array with a comparator.
-      const durationsMs = Float64Array.from(durations.all(n, ...extra) as number[]).sort();
-      const [id, state, at] = failure.get(n, ...extra) as [number | null, TerminalState, number];
-      const failed = id === null ? null : this.row(id);
-      const lastFailure = id === null ? null : { id, at, state, exitCode: failed?.exitCode ?? null, signal: failed?.signal ?? null };
-      // Only retried tasks are read, by an index of their own: the rest of a long history is not.
-      const retries = this.sql(`SELECT COALESCE(sum(attempt - 1), 0) FROM tasks INDEXED BY tasks_retried WHERE name = ? AND attempt > 1 AND ended_at IS NOT NULL${since}`).pluck().get(n, ...extra) as number;
-      out.push({ name: n, runs, retries, byState, durationsMs, lastFailure });
-    }
-    return out;
+    return statsOf(this.sql, name, endedSince);
   }
 
   feed(filter: FeedFilter): FeedEntry[] {
-    const clauses = ['x.gseq > ?'];
-    const params: unknown[] = [filter.after ?? 0];
-    if (filter.since !== undefined) {
-      clauses.push('x.at >= ?');
-      params.push(filter.since);
-    }
-    if (filter.name !== undefined) {
-      clauses.push('t.name = ?');
-      params.push(filter.name);
-    }
-    if (filter.ids?.length) {
-      clauses.push(`x.task_id IN (${filter.ids.map(() => '?').join(', ')})`);
-      params.push(...filter.ids);
-    }
-    const where = clauses.join(' AND ');
-    const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
-    // CROSS JOIN keeps the sequence index the outer loop: with --name, SQLite would otherwise walk
-    // every task of the name first (130 ms a poll with a million of them).
-    type Row = { gseq: number; at: number; task_id: number; name: string; host: string | null; kind: 'state' | 'message'; from_state: string | null; to_state: string | null; reason: string | null; type: string | null; text: string | null };
-    const rows = this.sql(
-      `SELECT * FROM (
-         SELECT x.gseq, x.at, x.task_id, t.name, t.host, 'state' AS kind, x.from_state, x.to_state, x.reason, NULL AS type, NULL AS text
-           FROM events x CROSS JOIN tasks t ON t.id = x.task_id WHERE ${where}
-         UNION ALL
-         SELECT x.gseq, x.at, x.task_id, t.name, t.host, 'message', NULL, NULL, NULL, x.type, x.text
-           FROM messages x CROSS JOIN tasks t ON t.id = x.task_id WHERE ${where}
-       ) ORDER BY gseq${limit}`,
-    ).all(...params, ...params) as Row[];
-    return rows.map((r) => ({
-      seq: r.gseq, at: r.at, taskId: r.task_id, name: r.name, host: r.host, kind: r.kind,
-      from: r.from_state as State | null, to: r.to_state as State | null, reason: r.reason, type: r.type as MessageType | null, text: r.text,
-    }));
+    return feedOf(this.sql, filter);
   }
 
-
   metrics(): Metrics {
-    return this.snapshot(() => ({
-      active: this.sql(`SELECT name, state, count(*) AS count FROM tasks WHERE state IN ${ACTIVE} GROUP BY name, state`).all() as Metrics['active'],
-      ends: this.sql('SELECT name, state, count FROM ends_total ORDER BY name, state').all() as Metrics['ends'],
-      last: (this.sql('SELECT name, ended_at, succeeded_at, duration_ms FROM name_last ORDER BY name').all() as { name: string; ended_at: number | null; succeeded_at: number | null; duration_ms: number | null }[]).map(
-        (r) => ({ name: r.name, endedAt: r.ended_at, succeededAt: r.succeeded_at, durationMs: r.duration_ms }),
-      ),
-      retrying: this.sql(`SELECT name, count(*) AS count FROM tasks WHERE state IN ${ACTIVE} AND attempt > 1 GROUP BY name`).all() as Metrics['retrying'],
-    }));
+    return this.snapshot(() => metricsOf(this.sql));
   }
 
   snapshot<T>(read: () => T): T {

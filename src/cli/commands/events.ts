@@ -23,6 +23,10 @@ export async function events(opts: Options, args: string[], ctx: Context): Promi
   const ids = args.map(parseId);
   let after = opts.after === undefined ? 0 : parseCount(opts.after, '--after');
   const since = opts.since === undefined ? undefined : ctx.now() - parseDuration(opts.since, '--since');
+  // Following ends on Ctrl-C with 0, from the first moment: the handler comes before the store is even opened.
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  if (opts.follow) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal);
   const store = await ctx.openStore();
   const print = (entries: FeedEntry[]): void => {
     if (entries.length) ctx.stdout.write(`${entries.map((e) => (opts.json ? JSON.stringify(entryJson(e)) : line(e))).join('\n')}\n`);
@@ -41,10 +45,6 @@ export async function events(opts: Options, args: string[], ctx: Context): Promi
     if (after === 0 && !opts.json && ctx.stdout.isTTY) ctx.stderr.write('no events\n');
     return;
   }
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   const watch = new StoreWatch(store);
   try {
     while (!stop.signal.aborted) {

@@ -4,7 +4,7 @@
 // the latest ends. `q` or Ctrl-C
 // quits and leaves the terminal as it was.
 import { usageError } from '../../core/errors.js';
-import { ACTIVE_STATES, durationMs, isTerminal, percentOf, type Task } from '../../core/task.js';
+import { ACTIVE_STATES, durationMs, percentOf, type Task } from '../../core/task.js';
 import { livenessOf, observe, asSeen, waitingOf } from '../../tasks/observe.js';
 import { depsOf } from '../../launcher/deps.js';
 import { once, type Context } from '../context.js';
