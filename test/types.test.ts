@@ -115,6 +115,7 @@ describe('types, retries, show, result, delete, rerun', { concurrency: true }, (
     const task = await s.task(1);
     assert.equal(task.state, 'cancelled');
     assert.deepEqual(task.events!.map((e) => e.to), ['reserved', 'running', 'waiting', 'cancelled']);
+    assert.equal((task as unknown as { attempt: number }).attempt, 1, 'the attempt it waited to make never ran');
   });
 
   test('the launcher killed -9 during the retry delay: the next tw list notices the task lost, while it waited', async (t) => {

@@ -244,7 +244,9 @@ export class SqliteStore implements Store {
     this.sql(
       `UPDATE tasks SET state = ?, ended_at = ?, exit_code = ?, signal = ?,
          feedback = COALESCE(?, feedback), progress = COALESCE(?, progress), ignored_lines = COALESCE(?, ignored_lines),
-         log_end = COALESCE(?, log_end), admitted_at = NULL
+         log_end = COALESCE(?, log_end), admitted_at = NULL,
+         -- Ended while a retry waited: the attempt it waited to make never ran; the last that did is the task's.
+         attempt = CASE WHEN state = 'waiting' THEN COALESCE((SELECT max(a.attempt) FROM attempts a WHERE a.task_id = tasks.id), attempt) ELSE attempt END
        WHERE id = ? AND state IN ${ACTIVE}`,
     ).run(
       end.state, end.at, end.exitCode ?? null, end.signal ?? null,
