@@ -1,7 +1,6 @@
 // A copy of tw in a session of its own, to supervise a task nobody waits on
 // in the foreground (`launch --detach`, a queued task whose turn came). Its
 // own notes go to the task's log.
-import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoText } from '../core/errors.js';
@@ -21,6 +20,9 @@ export function startCopy(args: string[], logPath: string | null, env: NodeJS.Pr
     return errnoText(e);
   }
   try {
+    // Loaded here, not at the top: every read command that may start a queued task imports this file, and
+    // child_process (with net) costs them 5-8 ms to load for a copy they almost never start.
+    const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
     const copy = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], { stdio: ['ignore', log, log], env, cwd, detached: true });
     copy.on('error', () => {}); // a failed spawn has no pid: said below
     if (copy.pid === undefined) return `cannot run ${process.execPath}`;
