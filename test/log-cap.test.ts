@@ -53,6 +53,16 @@ describe('log cap and arrival times', { concurrency: true }, () => {
     assert.ok(!existsSync(join(logsDir(s.db), '1.times')), 'deleted with its task');
   });
 
+  test('logs --timestamps after caps: every kept line still has the time it arrived', async (t) => {
+    const s = sandbox(t);
+    const script = 'i=0; while [ $i -lt 80 ]; do i=$((i+1)); echo "line $i, padded to be long enough to fill a small cap"; [ $i = 40 ] && sleep 1.1; done; true';
+    await s.ok(['launch', '--log-max', '2K', '--', 'sh', '-c', script]);
+    const kept = (await s.ok(['logs', '1'])).trimEnd().split('\n');
+    assert.equal(kept.at(-1), 'line 80, padded to be long enough to fill a small cap');
+    const stamped = (await s.ok(['logs', '--timestamps', '1'])).trimEnd().split('\n');
+    assert.deepEqual(stamped.map((l) => l.replace(new RegExp(`^${HUMAN_UTC.source}  `), '')), kept, 'each kept line, after its time');
+  });
+
   // Written back to back, faster than any reader wakes: two pipes read apart would give all of one stream first.
   const INTERLEAVED = 'i=0; while [ $i -lt 200 ]; do i=$((i+1)); echo "line $i"; echo "err $i" >&2; done; echo "boom" >&2; exit 3';
   const inOrder = Array.from({ length: 200 }, (_, i) => [`line ${i + 1}`, `err ${i + 1}`]).flat().concat('boom');

@@ -25,8 +25,6 @@ export class LogFile {
   private readonly start: number;
   private end: number;
   private lastMark = -Infinity;
-  /** This run's arrival marks, [offset, ms]: moved with the output when the cap drops some. */
-  private marks: [number, number][] = [];
   /** Each cap as `cut START SHIFT`: bytes past START moved down by SHIFT (a follower's offset moves with them). */
   private cuts: string[] = [];
   /** Bytes of the oldest output dropped for the cap. */
@@ -57,7 +55,7 @@ export class LogFile {
 
   private mark(offset: number, at: number): void {
     this.lastMark = at;
-    this.marks.push([offset, at]);
+    // On disk only: a task that prints for weeks would otherwise hold every mark in memory.
     if (this.opts.timesPath) appendFileSync(this.opts.timesPath, `${offset} ${at}\n`, { mode: 0o600 });
   }
 
@@ -91,26 +89,29 @@ export class LogFile {
     this.dropped += shift;
     this.cuts.push(`cut ${this.start} ${shift}`);
     this.end = this.start + keep;
-    // The marks move with their bytes; one for the new start keeps its time known.
-    const before = this.marks.filter(([o]) => o <= from).at(-1);
-    this.marks = [...(before ? [[this.start, before[1]] as [number, number]] : []), ...this.marks.filter(([o]) => o > from).map(([o, t]) => [o - shift, t] as [number, number])];
-    if (this.opts.timesPath) this.rewriteTimes();
+    if (this.opts.timesPath) this.rewriteTimes(from, shift);
   }
 
   // The side file's lines: marks are `OFFSET MS`; a cap is `cut START SHIFT`.
 
-  private rewriteTimes(): void {
+  /** After a cap that dropped [start, from): this run's marks move down with their bytes (`shift`); the rest stays. */
+  private rewriteTimes(from: number, shift: number): void {
     const path = this.opts.timesPath!;
-    let earlier = '';
+    let lines: string[] = [];
     try {
-      // What earlier runs left (their marks and cuts) stays as it was; this run's is written anew.
-      const before = (l: string) => Number(l.startsWith('cut ') ? l.split(' ')[1] : l.split(' ')[0]) < this.start;
-      earlier = readFileSync(path, 'utf8').split('\n').filter((l) => l && before(l)).map((l) => `${l}\n`).join('');
+      lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
     } catch {
       // none yet
     }
+    const offsetOf = (l: string) => Number(l.startsWith('cut ') ? l.split(' ')[1] : l.split(' ')[0]);
+    // What earlier runs left (their marks and cuts) stays as it was; this run's is written anew.
+    const earlier = lines.filter((l) => offsetOf(l) < this.start);
+    const marks = lines.filter((l) => !l.startsWith('cut ') && offsetOf(l) >= this.start).map((l) => l.split(' ').map(Number) as [number, number]);
+    // One mark for the new start keeps its time known.
+    const before = marks.filter(([o]) => o <= from).at(-1);
+    const kept = [...(before ? [[this.start, before[1]]] : []), ...marks.filter(([o]) => o > from).map(([o, t]) => [o - shift, t])];
     // Replaced whole, so a follower reading the cuts never sees it half made.
-    replaceFile(path, earlier + this.cuts.map((c) => `${c}\n`).join('') + this.marks.map(([o, t]) => `${o} ${t}\n`).join(''), 0o600);
+    replaceFile(path, [...earlier, ...this.cuts, ...kept.map(([o, t]) => `${o} ${t}`)].map((l) => `${l}\n`).join(''), 0o600);
   }
 
   /** Closes it; its size then. */
