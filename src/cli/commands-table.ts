@@ -276,9 +276,13 @@ const COMMANDS: CommandSpec<Load>[] = [
     examples: [
       'source <(tw completion bash)            # in ~/.bashrc',
       'source <(tw completion zsh)             # in ~/.zshrc',
-      'tw completion fish > ~/.config/fish/completions/tw.fish',
+      'mkdir -p ~/.config/fish/completions && tw completion fish > ~/.config/fish/completions/tw.fish',
     ],
-    run: async () => (await import('./commands/completion.js')).completion,
+    // Handed the table, so that completion.ts need not import this file back.
+    run: async () => {
+      const { completion } = await import('./commands/completion.js');
+      return (opts: object, args: string[], ctx: Context) => completion(opts, args, ctx, { root: ROOT, globals: GLOBALS });
+    },
   },
 ];
 

@@ -5,8 +5,13 @@
 import { usageError } from '../../core/errors.js';
 import { STATES as ALL_STATES } from '../../core/task.js';
 import type { CommandSpec, OptionSpec } from '../argv.js';
-import { GLOBALS, ROOT, type Load } from '../commands-table.js';
 import type { Context } from '../context.js';
+
+/** The table of commands (commands-table.ts), handed in by it. */
+export interface Table {
+  root: CommandSpec<unknown>;
+  globals: OptionSpec[];
+}
 
 const ACTIVE_IDS = ['cancel', 'logs'];
 const ANY_IDS = ['describe', 'feedback', 'message'];
@@ -14,23 +19,24 @@ const STATES = ALL_STATES.join(' ');
 
 const longFlags = (options: OptionSpec[] = []): string[] =>
   options.filter((o) => !o.hidden).map((o) => /--[\w-]+/.exec(o.flags)![0]);
-const commands = (): CommandSpec<Load>[] => ROOT.subcommands ?? [];
+const commands = (t: Table): CommandSpec<unknown>[] => t.root.subcommands ?? [];
 /** Every flag that takes the next word as its value (`--limit 5`; not `--feedback[=PATH]`), as one bash pattern. */
-const valueFlags = (): string => {
-  const all = [...GLOBALS, ...commands().flatMap((c) => [...(c.options ?? []), ...(c.subcommands ?? []).flatMap((s) => s.options ?? [])])];
+const valueFlags = (t: Table): string => {
+  const all = [...t.globals, ...commands(t).flatMap((c) => [...(c.options ?? []), ...(c.subcommands ?? []).flatMap((s) => s.options ?? [])])];
   return [...new Set(all.filter((o) => o.flags.includes('<')).map((o) => longFlags([{ ...o, hidden: false }])[0]!.slice(2)))].sort().join('|');
 };
 
-export async function completion(_opts: object, [shell]: string[], ctx: Context): Promise<void> {
-  const scripts: Record<string, () => string> = { bash, zsh: () => `(( $+functions[compdef] )) || { autoload -U +X compinit && compinit }\nautoload -U +X bashcompinit && bashcompinit\n${bash()}`, fish };
+export async function completion(_opts: object, [shell]: string[], ctx: Context, table: Table): Promise<void> {
+  const zsh = () => `(( $+functions[compdef] )) || { autoload -U +X compinit && compinit }\nautoload -U +X bashcompinit && bashcompinit\n${bash(table)}`;
+  const scripts: Record<string, () => string> = { bash: () => bash(table), zsh, fish: () => fish(table) };
   const make = scripts[shell!];
   if (!make) throw usageError(`no completion for '${shell}': use bash, zsh or fish`);
   ctx.stdout.write(make());
 }
 
-function bash(): string {
-  const globals = longFlags(GLOBALS).join(' ');
-  const cases = commands()
+function bash(t: Table): string {
+  const globals = longFlags(t.globals).join(' ');
+  const cases = commands(t)
     .map((c) => {
       const subs = (c.subcommands ?? []).map((s) => `    ${c.name}/${s.name}) opts="${longFlags(s.options).join(' ')}" ;;`);
       return [...subs, `    ${c.name}/*) opts="${[...longFlags(c.options), ...(c.subcommands ?? []).map((s) => s.name)].join(' ')}" ;;`].join('\n');
@@ -46,7 +52,7 @@ _tw() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
     [[ $w == -- ]] && return 0
-    [[ $w == -* || \${COMP_WORDS[i-1]} == --@(${valueFlags()}) ]] && continue
+    [[ $w == -* || \${COMP_WORDS[i-1]} == --@(${valueFlags(t)}) ]] && continue
     if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $sub ]]; then sub=$w; fi
   done
   case "$prev" in
@@ -56,7 +62,7 @@ _tw() {
     --id) _tw_lines < <(_tw_ids); return 0 ;;
   esac
   if [[ -z $cmd ]]; then
-    COMPREPLY=($(compgen -W "${commands().map((c) => c.name).join(' ')} help ${globals}" -- "$cur")); return 0
+    COMPREPLY=($(compgen -W "${commands(t).map((c) => c.name).join(' ')} help ${globals}" -- "$cur")); return 0
   fi
   case "$cmd/$sub" in
 ${cases}
@@ -67,14 +73,14 @@ ${cases}
     ${ANY_IDS.join('|')}) _tw_lines < <(_tw_ids --all) ;;
     history) [[ -z $sub ]] && COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;
     completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
-    help) COMPREPLY=($(compgen -W "${commands().map((c) => c.name).join(' ')}" -- "$cur")) ;;
+    help) COMPREPLY=($(compgen -W "${commands(t).map((c) => c.name).join(' ')}" -- "$cur")) ;;
   esac
 }
 complete -F _tw tw
 `;
 }
 
-function fish(): string {
+function fish(t: Table): string {
   const lines = [
     '# tw completion for fish (tw completion fish > ~/.config/fish/completions/tw.fish)',
     'function __tw_ids; tw list $argv --json 2>/dev/null | string match -r -a \'"id":\\d+\' | string replace \'"id":\' \'\'; end',
@@ -82,9 +88,9 @@ function fish(): string {
     'complete -c tw -f',
   ];
   const quote = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  for (const c of commands()) lines.push(`complete -c tw -n __fish_use_subcommand -a ${c.name} -d ${quote(c.summary)}`);
-  for (const o of GLOBALS) lines.push(`complete -c tw -l ${longFlags([o])[0]!.slice(2)} -d ${quote(o.description)}`);
-  for (const c of commands()) {
+  for (const c of commands(t)) lines.push(`complete -c tw -n __fish_use_subcommand -a ${c.name} -d ${quote(c.summary)}`);
+  for (const o of t.globals) lines.push(`complete -c tw -l ${longFlags([o])[0]!.slice(2)} -d ${quote(o.description)}`);
+  for (const c of commands(t)) {
     const when = `'__fish_seen_subcommand_from ${c.name}'`;
     for (const s of c.subcommands ?? []) lines.push(`complete -c tw -n ${when} -a ${s.name} -d ${quote(s.summary)}`);
     for (const o of [...(c.options ?? []), ...(c.subcommands ?? []).flatMap((s) => s.options ?? [])].filter((x) => !x.hidden)) {
