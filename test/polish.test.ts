@@ -1,8 +1,8 @@
 // Daily use (issue 17): input accepted as a person types it, or refused
 // clearly. Each case with the command a person would type.
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { oneLineError, requireBuild, sandbox, until } from './helpers.js';
 
@@ -34,6 +34,20 @@ describe('input as a person types it', { concurrency: true }, () => {
     const [stat] = await s.json<{ failed: number; lastFailure: { state: string; exitCode: number | null; signal: string | null } }[]>(['stats']);
     assert.equal(stat!.failed, 1);
     assert.deepEqual([stat!.lastFailure.state, stat!.lastFailure.exitCode, stat!.lastFailure.signal], ['failed', null, 'SIGUSR1']);
+  });
+
+  test('clutter: beside the store, only its own folder; in it, few named pipes once launches are done', async (t) => {
+    const s = sandbox(t);
+    for (let i = 0; i < 6; i++) await s.ok(['launch', '--', 'true']);
+    await s.ok(['launch', '--detach', '--feedback', '--', 'true']).then((id) => s.ok(['describe', '--block', id.trim()]));
+    const folder = dirname(s.db);
+    assert.deepEqual(readdirSync(folder).filter((f) => !f.startsWith('tw.db-')).sort(), ['tw.db', 'tw.db.d'], 'the store, its WAL files and its own folder');
+    const fifos = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? fifos(join(dir, e.name)) : e.isFIFO() ? [join(dir, e.name)] : []));
+    const left = fifos(join(`${s.db}.d`));
+    // The pool is refilled a batch of 8 at a time, when fewer than 4 are left; a refill may still be under way.
+    assert.ok(left.length <= 12, `${left.length} FIFOs left:\n${left.join('\n')}`);
+    assert.ok(left.every((f) => f.includes('/run/pool/')), `only the pool's:\n${left.join('\n')}`);
   });
 
   test('--feedback takes a value only with "=": tw launch --feedback echo hi runs echo hi', async (t) => {
