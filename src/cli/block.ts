@@ -92,11 +92,12 @@ export async function block(store: Store, ids: number[], quiet: boolean, ctx: Co
 
 type Shown = { task: Task; live: Liveness | null };
 
-/** The ones that did not succeed first, then the active ones, then the rest: what matters stays on screen. */
+/** What went wrong first, then what still runs, then the rest: a screen full of running tasks must not hide a failure. */
+const CONCERNS = ['not succeeded', 'active', 'succeeded'] as const;
+const concern = ({ task }: Shown): (typeof CONCERNS)[number] => (!isTerminal(task.state) ? 'active' : task.state === 'succeeded' ? 'succeeded' : 'not succeeded');
+
 function byConcern(tasks: Shown[]): Shown[] {
-  // What went wrong first: a screen full of running tasks must not hide a failure.
-  const rank = ({ task }: Shown): number => (!isTerminal(task.state) ? 1 : task.state !== 'succeeded' ? 0 : 2);
-  return [...tasks].sort((a, b) => rank(a) - rank(b));
+  return [...tasks].sort((a, b) => CONCERNS.indexOf(concern(a)) - CONCERNS.indexOf(concern(b)));
 }
 
 /** One frame of the live view: never wider or taller than the terminal (`rows` lines at most). */
@@ -106,9 +107,8 @@ function frameLines(tasks: Shown[], now: number, colour: boolean, columns: numbe
   const lines = shown.map((t) => liveLine(t.task, t.live, now, colour, columns));
   if (shown.length < ordered.length) {
     const rest = ordered.slice(shown.length);
-    const count = (rank: string) => rest.filter(({ task }) => (!isTerminal(task.state) ? 'active' : task.state === 'succeeded' ? 'succeeded' : 'not succeeded') === rank).length;
-    const parts = ['not succeeded', 'active', 'succeeded'].map((rank) => [count(rank), rank] as const).filter(([n]) => n > 0);
-    lines.push(cutCells(`... and ${rest.length} more (${parts.map(([n, rank]) => `${n} ${rank}`).join(', ')})`, columns - 1));
+    const parts = CONCERNS.map((kind) => [rest.filter((t) => concern(t) === kind).length, kind] as const).filter(([n]) => n > 0);
+    lines.push(cutCells(`... and ${rest.length} more (${parts.map(([n, kind]) => `${n} ${kind}`).join(', ')})`, columns - 1));
   }
   return lines;
 }

@@ -70,6 +70,9 @@ export const dash = '-';
 export const instant = (ms: number | null): string => (ms === null ? dash : formatInstant(ms));
 export const duration = (ms: number | null): string => (ms === null ? dash : formatDuration(ms));
 
+/** How long since a running task's last heartbeat; a dash if it is not running or beats not (no feedback file). */
+export const heartbeatAge = (t: Task, now: number): string => (t.state === 'running' && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash);
+
 export function progressText(progress: Progress | null): string {
   if (!progress) return dash;
   const pct = percentOf(progress);

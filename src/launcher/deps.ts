@@ -15,7 +15,7 @@ export const realProc: Proc = {
   groupAlive,
   terminateGroup,
   stopDescendants,
-  startCopy: (args, logPath, env, cwd) => startCopy(args, logPath, env, cwd),
+  startCopy,
   self() {
     // Read once: a process's pid and start time do not change.
     selfRef ??= processRef(process.pid);

@@ -101,4 +101,3 @@ export function signalGroup(ref: ProcessRef, signal: NodeJS.Signals): boolean {
   }
 }
 
-export { signalNumber } from '../core/signals.js';

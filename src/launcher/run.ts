@@ -11,7 +11,7 @@ import { failToStart, noteError } from '../tasks/finish.js';
 import { observe } from '../tasks/observe.js';
 import { waitingFor, waitText } from '../tasks/queue.js';
 import { Pinger } from './ping.js';
-import { signalNumber } from './proc.js';
+import { signalNumber } from '../core/signals.js';
 import { abandon, startChild, supervise, type ChildSpec, type Starting } from './supervise.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -13,7 +13,8 @@ import { stopDescendants } from './escaped.js';
 import { Watchdog } from './watchdog.js';
 import { openChildIo, type ChildIo } from './io/index.js';
 import { findCommand, startGated, type FeedbackEnv, type Gate } from './start.js';
-import { processRef, signalGroup, signalNumber } from './proc.js';
+import { signalNumber } from '../core/signals.js';
+import { processRef, signalGroup } from './proc.js';
 import { terminateGroup } from './terminate.js';
 
 const STACKTRACE_LINES = 20;
@@ -100,8 +101,9 @@ export async function supervise(deps: Deps, task: LaunchedTask, starting: Starti
   for (const s of FORWARDED) process.on(s, dispatch);
 
   const { gate, io, ref } = starting;
+  const logMax = task.logMax ?? DEFAULT_LOG_MAX;
   try {
-    io.attach(task.logPath, opts.tee, deps.warn, { max: task.logMax ?? DEFAULT_LOG_MAX, timesPath: timesPath(store.path, task.id) });
+    io.attach(task.logPath, opts.tee, deps.warn, { max: logMax, timesPath: timesPath(store.path, task.id) });
   } catch (e) {
     for (const s of FORWARDED) process.off(s, dispatch);
     abandon(starting);
@@ -192,7 +194,7 @@ export async function supervise(deps: Deps, task: LaunchedTask, starting: Starti
   const logSize = await io.done();
   if (logSize !== null) record('the end of its log', () => store.recordLogEnd(task.id, logSize));
   if (io.dropped > 0) {
-    const text = `the log is capped at ${formatSize(task.logMax ?? DEFAULT_LOG_MAX)}: ${formatSize(io.dropped)} of the oldest output of this run was dropped`;
+    const text = `the log is capped at ${formatSize(logMax)}: ${formatSize(io.dropped)} of the oldest output of this run was dropped`;
     record('the log cap', () => store.addMessage(task.id, { type: 'notification', text }, Date.now()));
   }
   for (const s of FORWARDED) process.off(s, dispatch);

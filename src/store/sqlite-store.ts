@@ -169,7 +169,7 @@ export class SqliteStore implements Store {
 
   admit(starter: ProcessRef, at: number, decide: (lineup: Lineup) => Admissions): { admitted: LaunchedTask[]; lineup: Lineup | null } {
     // Decided on a read first: most calls (any tw list while tasks wait) find nothing to do and take no write lock.
-    const seen = this.snapshot(() => lineupOf(this.sql, null, []));
+    const seen = this.lineup();
     const first = decide(seen);
     if (first.admit.length === 0 && first.end.length === 0) return { admitted: [], lineup: seen };
     return this.write(() => {
@@ -313,11 +313,16 @@ export class SqliteStore implements Store {
     }));
   }
 
+  /** The files that go with a deleted task: its log, its feedback file, its arrival times. */
+  private filesOf(id: number, logPath: string | null, feedbackPath: string | null): { id: number; path: string }[] {
+    return [logPath, feedbackPath, timesPath(this.path, id)].filter((f): f is string => f !== null).map((path) => ({ id, path }));
+  }
+
   deleteEnded(id: number, beforeDelete: (files: { id: number; path: string }[]) => void): 'deleted' | 'active' | 'unknown' {
     const task = this.row(id);
     if (!task) return 'unknown';
     if (!isTerminal(task.state)) return 'active';
-    beforeDelete([task.logPath, task.feedbackPath, timesPath(this.path, id)].filter((f): f is string => f !== null).map((path) => ({ id, path })));
+    beforeDelete(this.filesOf(id, task.logPath, task.feedbackPath));
     return this.write(() => (this.sql('DELETE FROM tasks WHERE id = ? AND ended_at IS NOT NULL').run(id).changes ? 'deleted' : this.row(id) ? 'active' : 'unknown'));
   }
 
@@ -399,7 +404,7 @@ export class SqliteStore implements Store {
     type Doomed = { id: number; log_path: string | null; feedback_path: string | null };
     for (;;) {
       const doomed = select.all(...selectParams) as Doomed[];
-      beforeDelete(doomed.flatMap((d) => [d.log_path, d.feedback_path, timesPath(this.path, d.id)].filter((f): f is string => f !== null).map((path) => ({ id: d.id, path }))));
+      beforeDelete(doomed.flatMap((d) => this.filesOf(d.id, d.log_path, d.feedback_path)));
       const batch = this.write(() => {
         for (const { id } of doomed) result.deleted += remove.run(id).changes;
         return doomed.length;

@@ -5,7 +5,7 @@ import { depsOf } from '../../launcher/deps.js';
 import { groupUsage } from '../../launcher/usage.js';
 import { parseStates } from '../args.js';
 import type { Context } from '../context.js';
-import { bytes, colourOn, dash, duration, infoText, instant, progressText, renderTable, stateText } from '../format.js';
+import { bytes, colourOn, dash, duration, heartbeatAge, infoText, instant, progressText, renderTable, stateText } from '../format.js';
 
 interface Options {
   all?: boolean;
@@ -39,8 +39,6 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
   const colour = colourOn(ctx.stdout, ctx.env);
   const rows = tasks.map((t) => {
     const use = t.state === 'running' && t.pid !== null ? usage.get(t.pid) : undefined;
-    // Heartbeats come from a feedback file: without one there is none to show.
-    const beat = t.state === 'running' && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash;
     return [
       String(t.id),
       t.name,
@@ -51,7 +49,7 @@ export async function list(opts: Options, _args: string[], ctx: Context): Promis
       instant(t.startedAt),
       duration(durationMs(t, now)),
       progressText(t.progress),
-      beat,
+      heartbeatAge(t, now),
       // Its launcher gone, nobody enforces the timeout: say so (tw cancel stops it).
       seen.unsupervised.has(t.id) && overdue(t, now) ? `${duration(t.timeoutMs)} OVERDUE` : duration(t.timeoutMs),
       infoText(t),

@@ -8,7 +8,7 @@ import { ACTIVE_STATES, durationMs, percentOf, type Task } from '../../core/task
 import { livenessOf, observe, asSeen, waitingOf } from '../../tasks/observe.js';
 import { depsOf } from '../../launcher/deps.js';
 import { once, type Context } from '../context.js';
-import { colourOn, dash, duration, renderTable, stateText } from '../format.js';
+import { colourOn, dash, duration, heartbeatAge, renderTable, stateText } from '../format.js';
 import { StoreWatch } from '../../store/watch.js';
 
 const EVERY_MS = 1000;
@@ -46,7 +46,7 @@ export async function live(_opts: object, _args: string[], ctx: Context): Promis
         t.name,
         stateText(t, livenessOf(t, seen, now), waitingOf(t, seen)),
         bar(t),
-        t.state === 'running' && t.lastHeartbeatAt !== null ? duration(now - t.lastHeartbeatAt) : dash,
+        heartbeatAge(t, now),
         duration(durationMs(t, now)),
       ];
       const endedRow = (t: Task) => [String(t.id), t.name, stateText(t, null), duration(durationMs(t, now)), t.exitCode !== null ? String(t.exitCode) : (t.signal ?? dash)];

@@ -1,9 +1,9 @@
-import { closeSync, fstatSync, readSync, watch } from 'node:fs';
+import { closeSync, fstatSync, readSync, statSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
 import { ExitCode, noSuchTask, TwError, usageError } from '../../core/errors.js';
 import type { Attempt } from '../../store/store.js';
 import { timesPath } from '../../store/location.js';
-import { readCuts, readTimes } from '../../launcher/io/log-file.js';
+import { readTimes } from '../../launcher/io/log-file.js';
 import { formatInstant } from '../../core/duration.js';
 import { openToRead } from '../../core/files.js';
 import { isTerminal, type Task } from '../../core/task.js';
@@ -37,7 +37,7 @@ export async function logs(opts: { follow?: boolean; tail?: string; attempt?: st
     if (!opts.follow) {
       if (fd === null) throw new TwError(`the log of task ${id}, ${path}, is gone (deleted)`);
       if (opts.timestamps) {
-        const marks = readTimes(timesPath(store.path, id));
+        const { marks } = readTimes(timesPath(store.path, id));
         if (!marks.length && offset >= (to ?? fstatSync(fd).size)) return; // no output: no times either
         if (!marks.length) throw new TwError(`task ${id}'s log has no arrival times (tw keeps them for tasks started since it could)`);
         copyStamped(fd, offset, to, ctx.stdout, marks);
@@ -48,8 +48,11 @@ export async function logs(opts: { follow?: boolean; tail?: string; attempt?: st
     }
     // Follow: copy what is appended until the task is terminal, then the rest.
     const warn = once(ctx.warn); // reaped at every turn: say each thing once
+    // The caps, from the side file: a cap replaces it whole (a new inode), so it is read again only then.
     const times = timesPath(store.path, id);
-    let cutsSeen = readCuts(times).length;
+    const timesIno = () => statSync(times, { throwIfNoEntry: false })?.ino;
+    let seenIno = timesIno();
+    let cutsSeen = readTimes(times).cuts.length;
     const drain = (now: Task | null, end: number | null = null): void => {
       const logPath = now?.logPath ?? path;
       if (logPath && fd === null) {
@@ -58,9 +61,13 @@ export async function logs(opts: { follow?: boolean; tail?: string; attempt?: st
         if (now) offset = Math.max(offset, now.logOffset);
       }
       // The log's cap moved what we had not read yet down the file: our place moves with it (what it dropped, we skip).
-      const cuts = readCuts(times);
-      for (const [start, shift] of cuts.slice(cutsSeen)) if (offset > start) offset = Math.max(start, offset - shift);
-      cutsSeen = cuts.length;
+      const ino = timesIno();
+      if (ino !== seenIno) {
+        seenIno = ino;
+        const { cuts } = readTimes(times);
+        for (const [start, shift] of cuts.slice(cutsSeen)) if (offset > start) offset = Math.max(start, offset - shift);
+        cutsSeen = cuts.length;
+      }
       if (fd !== null) offset = copyFrom(fd, offset, ctx.stdout, end);
     };
     let wake: (() => void) | null = null;
@@ -99,7 +106,6 @@ export async function logs(opts: { follow?: boolean; tail?: string; attempt?: st
   }
 }
 
-/** Where to start in [from, to) so that only the last `lines` lines are shown. */
 /** Where attempt `n`'s output is in the log: [start, end); a task from before attempts were kept ran once. */
 function attemptRange(attempts: Attempt[], n: number, task: Task): [number, number | null] {
   const found = attempts.find((a) => a.attempt === n);
@@ -108,6 +114,7 @@ function attemptRange(attempts: Attempt[], n: number, task: Task): [number, numb
   throw new TwError(`task ${task.id} has no attempt ${n} (it has run ${attempts.length} time${attempts.length === 1 ? '' : 's'})`);
 }
 
+/** Where to start in [from, to) so that only the last `lines` lines are shown. */
 function startOffset(fd: number, lines: number | null, from: number, to: number | null): number {
   if (lines === null) return from;
   const size = Math.min(fstatSync(fd).size, to ?? Infinity);
@@ -126,7 +133,6 @@ function startOffset(fd: number, lines: number | null, from: number, to: number 
   return from;
 }
 
-/** Copies from an open file, from offset to its current end (or to `end`); returns the new offset. */
 /** Copies [from, to) of the log with each line after the time it arrived (the last mark at or before its start). */
 function copyStamped(fd: number, from: number, to: number | null, out: Output, marks: [number, number][]): void {
   const buf = Buffer.alloc(CHUNK);
@@ -145,7 +151,7 @@ function copyStamped(fd: number, from: number, to: number | null, out: Output, m
       }
       const nl = buf.indexOf(0x0a, i);
       const stop = nl === -1 || nl >= got ? got : nl + 1;
-      parts.push(Buffer.from(buf.subarray(i, stop)));
+      parts.push(buf.subarray(i, stop)); // copied by the concat below, before buf is read into again
       lineStart = stop === nl + 1;
       i = stop;
     }
@@ -154,6 +160,7 @@ function copyStamped(fd: number, from: number, to: number | null, out: Output, m
   }
 }
 
+/** Copies from an open file, from offset to its current end (or to `end`); returns the new offset. */
 function copyFrom(fd: number, offset: number, out: Output, end: number | null = null): number {
   const buf = Buffer.alloc(CHUNK);
   for (;;) {

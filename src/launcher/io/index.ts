@@ -7,8 +7,9 @@
 import { refillPool, openPipes, takeFifos, type ChildPipes } from './fifos.js';
 import { pipeHeldElsewhere } from './holders.js';
 import { OutputTee, throughs } from './tee.js';
-export { outputsShared } from './tee.js';
 import type { LogOptions } from './log-file.js';
+
+export { outputsShared } from './tee.js';
 
 export interface ChildIo {
   /** The child's descriptors 0 to 3: stdin (ours, 'ignore' or our own 0), stdout, stderr, and the read end of its gate. */

@@ -97,21 +97,16 @@ export class LogFile {
   /** After a cap that dropped [start, from): this run's marks move down with their bytes (`shift`); the rest stays. */
   private rewriteTimes(from: number, shift: number): void {
     const path = this.opts.timesPath!;
-    let lines: string[] = [];
-    try {
-      lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
-    } catch {
-      // none yet
-    }
-    const offsetOf = (l: string) => Number(l.startsWith('cut ') ? l.split(' ')[1] : l.split(' ')[0]);
+    const { marks, cuts } = readTimes(path);
     // What earlier runs left (their marks and cuts) stays as it was; this run's is written anew.
-    const earlier = lines.filter((l) => offsetOf(l) < this.start);
-    const marks = lines.filter((l) => !l.startsWith('cut ') && offsetOf(l) >= this.start).map((l) => l.split(' ').map(Number) as [number, number]);
+    const earlier = (list: [number, number][]) => list.filter(([o]) => o < this.start);
+    const ours = marks.filter(([o]) => o >= this.start);
     // One mark for the new start keeps its time known.
-    const before = marks.filter(([o]) => o <= from).at(-1);
-    const kept = [...(before ? [[this.start, before[1]]] : []), ...marks.filter(([o]) => o > from).map(([o, t]) => [o - shift, t])];
+    const before = ours.filter(([o]) => o <= from).at(-1);
+    const kept = [...(before ? [[this.start, before[1]]] : []), ...ours.filter(([o]) => o > from).map(([o, t]) => [o - shift, t])];
+    const lines = [...earlier(cuts).map(([o, n]) => `cut ${o} ${n}`), ...this.cuts, ...[...earlier(marks), ...kept].map(([o, t]) => `${o} ${t}`)];
     // Replaced whole, so a follower reading the cuts never sees it half made.
-    replaceFile(path, [...earlier, ...this.cuts, ...kept.map(([o, t]) => `${o} ${t}`)].map((l) => `${l}\n`).join(''), 0o600);
+    replaceFile(path, lines.map((l) => `${l}\n`).join(''), 0o600);
   }
 
   /** Closes it; its size then. */
@@ -130,27 +125,25 @@ export class LogFile {
   }
 }
 
-/** The arrival marks of a log, [offset, ms], ordered by offset; empty if none were kept. */
-export function readTimes(path: string): [number, number][] {
+/**
+ * A log's side file: its arrival marks, [offset, ms], ordered by offset, and its caps so far,
+ * [start, shift], in the order they were made; both empty if none were kept.
+ */
+export function readTimes(path: string): { marks: [number, number][]; cuts: [number, number][] } {
+  const marks: [number, number][] = [];
+  const cuts: [number, number][] = [];
+  let text = '';
   try {
-    return readFileSync(path, 'utf8')
-      .split('\n')
-      .filter((l) => l && !l.startsWith('cut '))
-      .map((l) => l.split(' ').map(Number) as [number, number])
-      .sort((a, b) => a[0] - b[0]);
+    text = readFileSync(path, 'utf8');
   } catch {
-    return [];
+    // none kept
   }
-}
-
-/** The caps of a log so far, in order: [start, shift] each (see LogFile). */
-export function readCuts(path: string): [number, number][] {
-  try {
-    return readFileSync(path, 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('cut '))
-      .map((l) => l.split(' ').slice(1).map(Number) as [number, number]);
-  } catch {
-    return [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const cut = line.startsWith('cut ');
+    const [a, b] = (cut ? line.slice(4) : line).split(' ').map(Number) as [number, number];
+    (cut ? cuts : marks).push([a, b]);
   }
+  marks.sort((x, y) => x[0] - y[0]);
+  return { marks, cuts };
 }
